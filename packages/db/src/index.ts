@@ -1,0 +1,10 @@
+export { createDb, type Database, type DbHandle, type DbOptions, type Executor, type Tx } from './client.ts';
+export { MIGRATIONS_FOLDER, runMigrations } from './migrate.ts';
+export * from './queries/api-keys.ts';
+export * from './queries/audit-events.ts';
+export * from './queries/customers.ts';
+export * from './queries/instances.ts';
+export type { Page } from './queries/pagination.ts';
+export * from './queries/webhook-endpoints.ts';
+export * as schema from './schema/index.ts';
+export { createSecretBox, parseSecretsKey, type SecretBox } from './secret-box.ts';

@@ -1,0 +1,24 @@
+// Applies the committed drizzle-kit migrations. Safe to run from several replicas at once: the first takes
+// a session-level advisory lock, the others wait for it and then find nothing left to do.
+import { fileURLToPath } from 'node:url';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../migrations', import.meta.url));
+/** Arbitrary constant shared by every WhatIsUp process: "wiu-migrate". */
+const MIGRATION_LOCK_KEY = 0x7769752d6d69n;
+
+export async function runMigrations(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+    try {
+      await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_FOLDER });
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
