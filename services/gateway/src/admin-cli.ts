@@ -1,0 +1,94 @@
+// Operator CLI: `pnpm admin <command>`. Talks to DATABASE_URL directly.
+import { parseArgs } from 'node:util';
+import { createDb, listApiKeys, runMigrations } from '@whatisup/db';
+import { createApiKey, createCustomer, revokeApiKey, setRateLimit } from './admin/operations.ts';
+
+const USAGE = `usage: pnpm admin <command> [options]
+
+  customer:create --name <name> [--key-name <name>]   create a customer and a first API key (printed once)
+  key:create --customer <cus_id> [--name <name>]      create an API key (printed once)
+  key:list --customer <cus_id>                        list a customer's keys (prefixes only)
+  key:revoke --key <key_id>                           revoke a key (effective within API_KEY_CACHE_TTL_MS)
+  rate-limit:set --customer <cus_id> [--burst N] [--per-second R] [--clear]
+                                                      override the token bucket (--clear: back to defaults)
+`;
+
+const [command, ...rest] = process.argv.slice(2);
+const { values } = parseArgs({
+  args: rest,
+  options: {
+    name: { type: 'string' },
+    'key-name': { type: 'string' },
+    customer: { type: 'string' },
+    key: { type: 'string' },
+    burst: { type: 'string' },
+    'per-second': { type: 'string' },
+    clear: { type: 'boolean' },
+  },
+  strict: true,
+});
+
+function fail(message: string): never {
+  console.error(`error: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function positive(name: string, raw: string | undefined): number | null {
+  if (raw === undefined) return null;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) fail(`--${name} must be a positive number`);
+  return value;
+}
+
+const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/whatisup';
+await runMigrations(url);
+const { db, close } = createDb(url, { max: 2, applicationName: 'whatisup-admin' });
+try {
+  switch (command) {
+    case 'customer:create': {
+      if (!values.name) fail('--name is required');
+      const customer = await createCustomer(db, values.name);
+      const key = await createApiKey(db, customer.id, values['key-name'] ?? 'default');
+      console.log(JSON.stringify({ customer_id: customer.id, api_key_id: key.id, api_key: key.key }, null, 2));
+      console.error('Store the API key now: it is shown only once.');
+      break;
+    }
+    case 'key:create': {
+      if (!values.customer) fail('--customer is required');
+      const key = await createApiKey(db, values.customer, values.name ?? 'default').catch(() =>
+        fail(`no customer ${values.customer}`),
+      );
+      console.log(JSON.stringify({ api_key_id: key.id, api_key: key.key }, null, 2));
+      console.error('Store the API key now: it is shown only once.');
+      break;
+    }
+    case 'key:list': {
+      if (!values.customer) fail('--customer is required');
+      const keys = await listApiKeys(db, values.customer);
+      for (const k of keys) {
+        console.log(`${k.id}  ${k.prefix}…  ${k.name}  ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}`);
+      }
+      break;
+    }
+    case 'key:revoke': {
+      if (!values.key) fail('--key is required');
+      if (!(await revokeApiKey(db, values.key))) fail(`no API key ${values.key}`);
+      console.log(`revoked ${values.key}`);
+      break;
+    }
+    case 'rate-limit:set': {
+      if (!values.customer) fail('--customer is required');
+      const limit = values.clear
+        ? { burst: null, perSecond: null }
+        : { burst: positive('burst', values.burst), perSecond: positive('per-second', values['per-second']) };
+      if (limit.burst !== null && !Number.isInteger(limit.burst)) fail('--burst must be a whole number');
+      if (!(await setRateLimit(db, values.customer, limit))) fail(`no customer ${values.customer}`);
+      console.log(`rate limit for ${values.customer}: burst ${limit.burst ?? 'default'}, ${limit.perSecond ?? 'default'}/s`);
+      break;
+    }
+    default:
+      fail(command ? `unknown command "${command}"` : 'no command');
+  }
+} finally {
+  await close();
+}

@@ -1,0 +1,85 @@
+// Builds the gateway's Hono app from its dependencies. main.ts serves it; tests call app.request().
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv, GatewayDeps } from './deps.ts';
+import { ApiError, errorBody } from './errors.ts';
+import { correlationId } from './middleware/correlation-id.ts';
+import { requestLog } from './middleware/request-log.ts';
+import { registerDocs } from './routes/docs.ts';
+import { createHealthRoutes } from './routes/health.ts';
+import { createV1App } from './routes/v1/router.ts';
+
+export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use(correlationId);
+  app.use(requestLog(deps.logger));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: deps.config.maxBodyBytes,
+      onError: () => {
+        throw new ApiError('payload_too_large', `request body exceeds ${deps.config.maxBodyBytes} bytes`);
+      },
+    }),
+  );
+
+  app.route('/', createHealthRoutes(deps));
+  app.route('/v1', createV1App(deps));
+  registerDocs(app);
+
+  app.notFound((c) => c.json(errorBody(new ApiError('not_found', 'no such route'), c.get('correlationId')), 404));
+
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) {
+      deps.logger.error(
+        { err: error, correlation_id: c.get('correlationId'), customer_id: c.get('customerId') },
+        'unhandled error',
+      );
+    }
+    for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
+    if (apiError.retryAfterSeconds !== undefined) c.header('Retry-After', String(apiError.retryAfterSeconds));
+    return c.json(errorBody(apiError, c.get('correlationId')), apiError.status);
+  });
+
+  return app;
+}
+
+function toApiError(error: Error): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException) {
+    if (error.status === 400) {
+      return new ApiError('validation_failed', `invalid request: ${error.message || 'malformed JSON body'}`, {
+        issues: [{ path: 'body', message: error.message || 'malformed JSON' }],
+      });
+    }
+    if (error.status === 413) return new ApiError('payload_too_large', 'request body is too large');
+  }
+  if (isUnavailable(error)) {
+    return new ApiError('service_unavailable', 'a backing service is unavailable; please retry', {
+      retryAfterSeconds: 5,
+      cause: error,
+    });
+  }
+  return new ApiError('internal_error', 'internal error; quote the correlation id when reporting it', { cause: error });
+}
+
+function isUnavailable(error: Error): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: string }).code;
+    if (
+      code === 'ECONNREFUSED' ||
+      code === 'ECONNRESET' ||
+      code === 'CONNECT_TIMEOUT' ||
+      code === 'CONNECTION_CLOSED' ||
+      code === 'CONNECTION_ENDED' ||
+      code === 'CONNECTION_DESTROYED' ||
+      code === '57P01' ||
+      code === '57P03'
+    )
+      return true;
+  }
+  return false;
+}

@@ -1,0 +1,83 @@
+// Gateway process: config, connections, HTTP server, graceful shutdown.
+import { serve } from '@hono/node-server';
+import { createDb, createSecretBox, parseSecretsKey, runMigrations } from '@whatisup/db';
+import { Redis } from 'ioredis';
+import { connect } from 'nats';
+import pino from 'pino';
+import { createApp } from './app.ts';
+import { parseEnv } from './env.ts';
+import { FailoverRateLimiter } from './rate-limit/failover-rate-limiter.ts';
+import { LocalTokenBucket } from './rate-limit/local-token-bucket.ts';
+import { RedisTokenBucket } from './rate-limit/redis-token-bucket.ts';
+
+let env: ReturnType<typeof parseEnv>;
+let secretsKey: Buffer;
+try {
+  env = parseEnv(process.env);
+  secretsKey = parseSecretsKey(env.SECRETS_KEY);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
+
+const logger = pino({ level: env.LOG_LEVEL, base: { service: 'gateway' } });
+
+if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
+const { db, sql, close: closeDb } = createDb(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX, applicationName: 'whatisup-gateway' });
+const redis = new Redis(env.REDIS_URL, {
+  // Fail fast while Redis is away: the rate limiter falls back to local buckets instead of queueing.
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  commandTimeout: 250,
+  retryStrategy: (times) => Math.min(times * 200, 2_000),
+});
+redis.on('error', (error) => logger.debug({ err: error.message }, 'redis error'));
+const nats = await connect({
+  servers: env.NATS_URL,
+  name: 'whatisup-gateway',
+  maxReconnectAttempts: -1,
+  waitOnFirstConnect: true,
+});
+
+const rateLimiter = new FailoverRateLimiter(
+  new RedisTokenBucket(redis, env.REDIS_KEY_PREFIX),
+  new LocalTokenBucket(),
+  logger,
+);
+const app = createApp({
+  db,
+  sql,
+  redis,
+  nats,
+  rateLimiter,
+  secretBox: createSecretBox(secretsKey),
+  logger,
+  config: {
+    rateLimit: { burst: env.RATE_LIMIT_BURST, perSecond: env.RATE_LIMIT_PER_SECOND },
+    apiKeyCacheTtlMs: env.API_KEY_CACHE_TTL_MS,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    webhookAllowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+  },
+});
+
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
+  logger.info({ port: info.port, host: env.HOST }, `gateway listening on http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${info.port}`);
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const force = setTimeout(() => {
+    logger.error('shutdown timed out, exiting');
+    process.exit(1);
+  }, env.SHUTDOWN_TIMEOUT_MS);
+  force.unref();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await Promise.allSettled([nats.drain(), redis.quit(), closeDb()]);
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

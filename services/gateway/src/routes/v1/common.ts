@@ -1,0 +1,67 @@
+// Schemas shared by the v1 routes: error body, pagination, path ids, timestamps.
+import { z } from '@hono/zod-openapi';
+import { type IdKind, isId } from '@whatisup/contracts';
+import { ERROR_STATUS } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
+
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+    correlation_id: z.string(),
+  })
+  .openapi('Error');
+
+export function errorResponses(...statuses: number[]) {
+  const descriptions: Record<number, string> = {
+    400: 'Invalid request (code validation_failed, with field paths in error.issues)',
+    401: 'Missing, invalid or revoked API key (code unauthorized)',
+    404: 'No such object for this customer (code not_found)',
+    409: 'Conflicts with an existing object (code conflict)',
+    413: 'Request body too large (code payload_too_large)',
+    415: 'Body is not JSON (code unsupported_media_type)',
+    429: 'Rate limit exceeded (code rate_limited); see Retry-After',
+    503: 'A dependency is unavailable; retry after Retry-After',
+  };
+  return Object.fromEntries(
+    [401, 429, ...statuses].map((status) => [
+      status,
+      { description: descriptions[status] ?? 'Error', content: { 'application/json': { schema: ErrorBodySchema } } },
+    ]),
+  );
+}
+
+export const LimitQuery = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(100)
+  .default(20)
+  .openapi({ description: 'Page size, 1 to 100 (default 20)' });
+
+export function cursorQuery(kind: IdKind) {
+  return z
+    .string()
+    .max(64)
+    .refine((value) => isId(kind, value), { message: 'cursor must be the next_cursor of a previous page' })
+    .optional()
+    .openapi({ description: 'The next_cursor of the previous page' });
+}
+
+/** Path ids are strings of any shape in the schema; a malformed one is simply not found (404). */
+export const IdParam = (name: string, example: string) =>
+  z.string().openapi({ param: { name, in: 'path' }, example });
+
+export function requireId(kind: IdKind, value: string, what: string): string {
+  if (!isId(kind, value)) throw notFound(what);
+  return value;
+}
+
+export const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-28T10:00:00.000Z' });
+
+export function iso(date: Date | null): string | null {
+  return date ? date.toISOString() : null;
+}
