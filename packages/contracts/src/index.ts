@@ -1,4 +1,15 @@
+export {
+  EVENT_TYPES,
+  type EventEnvelope,
+  type EventType,
+  eventEnvelopeSchema,
+  eventTypeSchema,
+} from './events.ts';
 export { ID_PREFIXES, type IdKind, isId, newId } from './ids.ts';
-export { EVENT_TYPES, type EventEnvelope, type EventType, eventEnvelopeSchema, eventTypeSchema } from './events.ts';
-export { INSTANCE_STATUSES, type InstanceStatus, MESSAGE_STATUSES, type MessageStatus } from './instance-status.ts';
+export {
+  INSTANCE_STATUSES,
+  type InstanceStatus,
+  MESSAGE_STATUSES,
+  type MessageStatus,
+} from './instance-status.ts';
 export { type Subjects, subjects } from './subjects.ts';

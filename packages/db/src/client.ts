@@ -7,6 +7,7 @@ export type Database = PostgresJsDatabase<typeof schema>;
 /** A transaction handle; queries take `Database | Tx` so callers can compose them in one transaction. */
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 export type Executor = Database | Tx;
+export type Sql = postgres.Sql;
 
 export interface DbHandle {
   db: Database;

@@ -1,4 +1,12 @@
-export { createDb, type Database, type DbHandle, type DbOptions, type Executor, type Tx } from './client.ts';
+export {
+  createDb,
+  type Database,
+  type DbHandle,
+  type DbOptions,
+  type Executor,
+  type Sql,
+  type Tx,
+} from './client.ts';
 export { MIGRATIONS_FOLDER, runMigrations } from './migrate.ts';
 export * from './queries/api-keys.ts';
 export * from './queries/audit-events.ts';

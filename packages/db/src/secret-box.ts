@@ -9,7 +9,8 @@ export interface SecretBox {
 
 export function parseSecretsKey(base64: string): Buffer {
   const key = Buffer.from(base64, 'base64');
-  if (key.length !== 32) throw new Error('SECRETS_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+  if (key.length !== 32)
+    throw new Error('SECRETS_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
   return key;
 }
 
@@ -27,7 +28,9 @@ export function createSecretBox(key: Buffer): SecretBox {
       const body = Buffer.from(bodyText, 'base64url');
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(ivText, 'base64url'));
       decipher.setAuthTag(body.subarray(body.length - 16));
-      return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString(
+        'utf8',
+      );
     },
   };
 }

@@ -13,7 +13,8 @@ describe('runMigrations', () => {
   it('is safe when several replicas run it at once', async () => {
     await Promise.all(Array.from({ length: 5 }, () => runMigrations(database.url)));
     const sql = postgres(database.url, { max: 1 });
-    const tables = await sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`;
+    const tables =
+      await sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`;
     const applied = await sql`select count(*)::int as n from drizzle.__drizzle_migrations`;
     await sql.end();
     expect(tables.map((t) => t.table_name)).toEqual([

@@ -49,7 +49,9 @@ try {
       if (!values.name) fail('--name is required');
       const customer = await createCustomer(db, values.name);
       const key = await createApiKey(db, customer.id, values['key-name'] ?? 'default');
-      console.log(JSON.stringify({ customer_id: customer.id, api_key_id: key.id, api_key: key.key }, null, 2));
+      console.log(
+        JSON.stringify({ customer_id: customer.id, api_key_id: key.id, api_key: key.key }, null, 2),
+      );
       console.error('Store the API key now: it is shown only once.');
       break;
     }
@@ -66,7 +68,9 @@ try {
       if (!values.customer) fail('--customer is required');
       const keys = await listApiKeys(db, values.customer);
       for (const k of keys) {
-        console.log(`${k.id}  ${k.prefix}…  ${k.name}  ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}`);
+        console.log(
+          `${k.id}  ${k.prefix}…  ${k.name}  ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}`,
+        );
       }
       break;
     }
@@ -83,7 +87,9 @@ try {
         : { burst: positive('burst', values.burst), perSecond: positive('per-second', values['per-second']) };
       if (limit.burst !== null && !Number.isInteger(limit.burst)) fail('--burst must be a whole number');
       if (!(await setRateLimit(db, values.customer, limit))) fail(`no customer ${values.customer}`);
-      console.log(`rate limit for ${values.customer}: burst ${limit.burst ?? 'default'}, ${limit.perSecond ?? 'default'}/s`);
+      console.log(
+        `rate limit for ${values.customer}: burst ${limit.burst ?? 'default'}, ${limit.perSecond ?? 'default'}/s`,
+      );
       break;
     }
     default:

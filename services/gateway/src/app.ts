@@ -29,7 +29,9 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   app.route('/v1', createV1App(deps));
   registerDocs(app);
 
-  app.notFound((c) => c.json(errorBody(new ApiError('not_found', 'no such route'), c.get('correlationId')), 404));
+  app.notFound((c) =>
+    c.json(errorBody(new ApiError('not_found', 'no such route'), c.get('correlationId')), 404),
+  );
 
   app.onError((error, c) => {
     const apiError = toApiError(error);
@@ -63,7 +65,9 @@ function toApiError(error: Error): ApiError {
       cause: error,
     });
   }
-  return new ApiError('internal_error', 'internal error; quote the correlation id when reporting it', { cause: error });
+  return new ApiError('internal_error', 'internal error; quote the correlation id when reporting it', {
+    cause: error,
+  });
 }
 
 function isUnavailable(error: Error): boolean {

@@ -1,9 +1,7 @@
 // Gateway configuration: parsed once at start-up; a bad value stops the process naming the variable.
 import { z } from 'zod';
 
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -13,12 +11,22 @@ export const envSchema = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().default('wiu:'),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-  NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('wiu'),
-  SECRETS_KEY: z.string().min(1, 'SECRETS_KEY is required: 32 random bytes, base64 (openssl rand -base64 32)'),
+  NATS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('wiu'),
+  SECRETS_KEY: z
+    .string()
+    .min(1, 'SECRETS_KEY is required: 32 random bytes, base64 (openssl rand -base64 32)'),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(1),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(1024 * 1024),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.default(false),
   MIGRATE_ON_START: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

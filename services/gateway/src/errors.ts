@@ -31,7 +31,12 @@ export class ApiError extends Error {
   constructor(
     code: ErrorCode,
     message: string,
-    options: { issues?: FieldIssue[]; retryAfterSeconds?: number; headers?: Record<string, string>; cause?: unknown } = {},
+    options: {
+      issues?: FieldIssue[];
+      retryAfterSeconds?: number;
+      headers?: Record<string, string>;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.code = code;
@@ -55,5 +60,8 @@ export interface ErrorBody {
 }
 
 export function errorBody(error: ApiError, correlationId: string): ErrorBody {
-  return { error: { code: error.code, message: error.message, ...error.details }, correlation_id: correlationId };
+  return {
+    error: { code: error.code, message: error.message, ...error.details },
+    correlation_id: correlationId,
+  };
 }

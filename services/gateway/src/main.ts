@@ -23,7 +23,11 @@ try {
 const logger = pino({ level: env.LOG_LEVEL, base: { service: 'gateway' } });
 
 if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
-const { db, sql, close: closeDb } = createDb(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX, applicationName: 'whatisup-gateway' });
+const {
+  db,
+  sql,
+  close: closeDb,
+} = createDb(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX, applicationName: 'whatisup-gateway' });
 const redis = new Redis(env.REDIS_URL, {
   // Fail fast while Redis is away: the rate limiter falls back to local buckets instead of queueing.
   enableOfflineQueue: false,
@@ -61,7 +65,10 @@ const app = createApp({
 });
 
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
-  logger.info({ port: info.port, host: env.HOST }, `gateway listening on http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${info.port}`);
+  logger.info(
+    { port: info.port, host: env.HOST },
+    `gateway listening on http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${info.port}`,
+  );
 });
 
 let stopping = false;

@@ -17,8 +17,12 @@ export function validationHook(
   if (!result.success) {
     const target = result.target === 'json' ? 'body' : result.target;
     const issues = issuesOf(result.error, target);
-    throw new ApiError('validation_failed', `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
-      issues,
-    });
+    throw new ApiError(
+      'validation_failed',
+      `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      {
+        issues,
+      },
+    );
   }
 }

@@ -7,8 +7,8 @@ import { createTestDatabase, type TestDatabase } from '@whatisup/db/testing';
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
 import pino from 'pino';
-import { createApp } from '../src/app.ts';
 import { createApiKey, createCustomer } from '../src/admin/operations.ts';
+import { createApp } from '../src/app.ts';
 import type { GatewayConfig } from '../src/deps.ts';
 import { FailoverRateLimiter } from '../src/rate-limit/failover-rate-limiter.ts';
 import { LocalTokenBucket } from '../src/rate-limit/local-token-bucket.ts';
@@ -37,7 +37,8 @@ export async function startTestGateway(
   const database = await createTestDatabase();
   const dbHandle = createDb(database.url, { max: 10 });
   const redis =
-    options.redis ?? new Redis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500 });
+    options.redis ??
+    new Redis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500 });
   if (!options.redis) await new Promise((resolve) => redis.once('ready', resolve));
   const nats = await connect({ servers: NATS_URL });
   const logs: string[] = [];
@@ -56,7 +57,11 @@ export async function startTestGateway(
     sql: dbHandle.sql,
     redis,
     nats,
-    rateLimiter: new FailoverRateLimiter(new RedisTokenBucket(redis, keyPrefix), new LocalTokenBucket(), logger),
+    rateLimiter: new FailoverRateLimiter(
+      new RedisTokenBucket(redis, keyPrefix),
+      new LocalTokenBucket(),
+      logger,
+    ),
     secretBox: createSecretBox(randomBytes(32)),
     logger,
     config: {

@@ -14,7 +14,11 @@ afterAll(() => gw.close());
 
 describe('instances: happy path', () => {
   it('creates, gets, lists with a cursor and deletes', async () => {
-    const created = await gw.request('/v1/instances', { method: 'POST', key: alice.key, json: { name: 'sales' } });
+    const created = await gw.request('/v1/instances', {
+      method: 'POST',
+      key: alice.key,
+      json: { name: 'sales' },
+    });
     expect(created.status).toBe(201);
     const instance = await created.json();
     expect(instance).toMatchObject({ name: 'sales', status: 'created', phone: null, last_error: null });
@@ -25,12 +29,16 @@ describe('instances: happy path', () => {
     expect(await got.json()).toEqual(instance);
 
     for (const name of ['b', 'c', 'd']) {
-      expect((await gw.request('/v1/instances', { method: 'POST', key: alice.key, json: { name } })).status).toBe(201);
+      expect(
+        (await gw.request('/v1/instances', { method: 'POST', key: alice.key, json: { name } })).status,
+      ).toBe(201);
     }
     const first = await (await gw.request('/v1/instances?limit=3', { key: alice.key })).json();
     expect(first.data.map((i: { name: string }) => i.name)).toEqual(['sales', 'b', 'c']);
     expect(first.next_cursor).toBe(first.data[2].id);
-    const second = await (await gw.request(`/v1/instances?limit=3&cursor=${first.next_cursor}`, { key: alice.key })).json();
+    const second = await (
+      await gw.request(`/v1/instances?limit=3&cursor=${first.next_cursor}`, { key: alice.key })
+    ).json();
     expect(second.data.map((i: { name: string }) => i.name)).toEqual(['d']);
     expect(second.next_cursor).toBeNull();
 
@@ -61,7 +69,11 @@ describe('instances: happy path', () => {
 describe('instances: errors', () => {
   it('refuses a duplicate name with 409 conflict', async () => {
     await gw.request('/v1/instances', { method: 'POST', key: alice.key, json: { name: 'dup' } });
-    const again = await gw.request('/v1/instances', { method: 'POST', key: alice.key, json: { name: 'dup' } });
+    const again = await gw.request('/v1/instances', {
+      method: 'POST',
+      key: alice.key,
+      json: { name: 'dup' },
+    });
     expect(again.status).toBe(409);
     expect((await again.json()).error.code).toBe('conflict');
   });
@@ -112,14 +124,28 @@ describe('instances: errors', () => {
   });
 
   it('400 for a bad limit or cursor', async () => {
-    for (const query of ['limit=0', 'limit=101', 'limit=abc', 'cursor=garbage', 'cursor=whe_01jq0a3k5v7x9z2b4d6f8h0j2k', 'foo=1']) {
+    for (const query of [
+      'limit=0',
+      'limit=101',
+      'limit=abc',
+      'cursor=garbage',
+      'cursor=whe_01jq0a3k5v7x9z2b4d6f8h0j2k',
+      'foo=1',
+    ]) {
       const res = await gw.request(`/v1/instances?${query}`, { key: alice.key });
       expect(res.status, query).toBe(400);
     }
   });
 
   it('404 for ids that are malformed or hostile', async () => {
-    for (const id of ['nope', '..%2f..%2fetc%2fpasswd', 'ins_', `ins_${'a'.repeat(500)}`, "ins_' or 1=1 --", '%00']) {
+    for (const id of [
+      'nope',
+      '..%2f..%2fetc%2fpasswd',
+      'ins_',
+      `ins_${'a'.repeat(500)}`,
+      "ins_' or 1=1 --",
+      '%00',
+    ]) {
       const res = await gw.request(`/v1/instances/${id}`, { key: alice.key });
       expect(res.status, id).toBe(404);
       expect((await res.json()).error.code).toBe('not_found');
@@ -129,7 +155,11 @@ describe('instances: errors', () => {
 
 describe('instances: security', () => {
   it("never shows or touches another customer's instance (404, not 403)", async () => {
-    const res = await gw.request('/v1/instances', { method: 'POST', key: alice.key, json: { name: 'private' } });
+    const res = await gw.request('/v1/instances', {
+      method: 'POST',
+      key: alice.key,
+      json: { name: 'private' },
+    });
     const { id } = await res.json();
     expect((await gw.request(`/v1/instances/${id}`, { key: bob.key })).status).toBe(404);
     expect((await gw.request(`/v1/instances/${id}`, { method: 'DELETE', key: bob.key })).status).toBe(404);

@@ -25,7 +25,10 @@ export interface KeyPrincipal {
 }
 
 /** The hot path of every authenticated request: one unique-index lookup joined to its customer. */
-export async function findKeyPrincipalByHash(db: Executor, keyHash: string): Promise<KeyPrincipal | undefined> {
+export async function findKeyPrincipalByHash(
+  db: Executor,
+  keyHash: string,
+): Promise<KeyPrincipal | undefined> {
   const [row] = await db
     .select({
       keyId: apiKeys.id,
@@ -64,4 +67,9 @@ export async function revokeApiKey(db: Executor, keyId: string): Promise<ApiKey 
 
 export async function listApiKeys(db: Executor, customerId: string): Promise<ApiKey[]> {
   return db.select().from(apiKeys).where(eq(apiKeys.customerId, customerId)).orderBy(apiKeys.id);
+}
+
+export async function findApiKey(db: Executor, keyId: string): Promise<ApiKey | undefined> {
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, keyId));
+  return row;
 }

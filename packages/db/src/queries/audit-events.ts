@@ -35,7 +35,11 @@ export interface AuditFilter {
   limit: number;
 }
 
-export async function listAuditEvents(db: Executor, customerId: string, filter: AuditFilter): Promise<Page<AuditEvent>> {
+export async function listAuditEvents(
+  db: Executor,
+  customerId: string,
+  filter: AuditFilter,
+): Promise<Page<AuditEvent>> {
   const rows = await db
     .select()
     .from(auditEvents)

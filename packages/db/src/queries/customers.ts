@@ -6,7 +6,10 @@ import { customers } from '../schema/index.ts';
 export type Customer = typeof customers.$inferSelect;
 
 export async function insertCustomer(db: Executor, input: { name: string }): Promise<Customer> {
-  const [row] = await db.insert(customers).values({ id: newId('customer'), name: input.name }).returning();
+  const [row] = await db
+    .insert(customers)
+    .values({ id: newId('customer'), name: input.name })
+    .returning();
   return row!;
 }
 

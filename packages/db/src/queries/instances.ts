@@ -6,7 +6,10 @@ import { type Page, toPage } from './pagination.ts';
 
 export type Instance = typeof instances.$inferSelect;
 
-export async function insertInstance(db: Executor, input: { customerId: string; name: string }): Promise<Instance> {
+export async function insertInstance(
+  db: Executor,
+  input: { customerId: string; name: string },
+): Promise<Instance> {
   const [row] = await db
     .insert(instances)
     .values({ id: newId('instance'), customerId: input.customerId, name: input.name })
@@ -14,7 +17,11 @@ export async function insertInstance(db: Executor, input: { customerId: string; 
   return row!;
 }
 
-export async function findInstance(db: Executor, customerId: string, id: string): Promise<Instance | undefined> {
+export async function findInstance(
+  db: Executor,
+  customerId: string,
+  id: string,
+): Promise<Instance | undefined> {
   const [row] = await db
     .select()
     .from(instances)
@@ -30,15 +37,17 @@ export async function listInstances(
   const rows = await db
     .select()
     .from(instances)
-    .where(
-      and(eq(instances.customerId, customerId), opts.after ? gt(instances.id, opts.after) : undefined),
-    )
+    .where(and(eq(instances.customerId, customerId), opts.after ? gt(instances.id, opts.after) : undefined))
     .orderBy(asc(instances.id))
     .limit(opts.limit + 1);
   return toPage(rows, opts.limit);
 }
 
-export async function deleteInstance(db: Executor, customerId: string, id: string): Promise<Instance | undefined> {
+export async function deleteInstance(
+  db: Executor,
+  customerId: string,
+  id: string,
+): Promise<Instance | undefined> {
   const [row] = await db
     .delete(instances)
     .where(and(eq(instances.customerId, customerId), eq(instances.id, id)))

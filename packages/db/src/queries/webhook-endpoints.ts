@@ -8,7 +8,13 @@ export type WebhookEndpoint = typeof webhookEndpoints.$inferSelect;
 
 export async function insertWebhookEndpoint(
   db: Executor,
-  input: { customerId: string; url: string; description: string | null; events: string[]; secretSealed: string },
+  input: {
+    customerId: string;
+    url: string;
+    description: string | null;
+    events: string[];
+    secretSealed: string;
+  },
 ): Promise<WebhookEndpoint> {
   const [row] = await db
     .insert(webhookEndpoints)
@@ -97,7 +103,10 @@ export async function deleteWebhookEndpoint(
 }
 
 /** Endpoints that may receive events (not disabled); paused ones hold their deliveries. */
-export async function listActiveWebhookEndpoints(db: Executor, customerId: string): Promise<WebhookEndpoint[]> {
+export async function listActiveWebhookEndpoints(
+  db: Executor,
+  customerId: string,
+): Promise<WebhookEndpoint[]> {
   return db
     .select()
     .from(webhookEndpoints)

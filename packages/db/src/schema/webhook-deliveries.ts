@@ -30,9 +30,7 @@ export const webhookDeliveries = pgTable(
   (t) => [
     uniqueIndex('webhook_deliveries_endpoint_event_idx').on(t.endpointId, t.eventId),
     // The dispatcher's claim query: due pending rows only, so the index stays small.
-    index('webhook_deliveries_due_idx')
-      .on(t.nextAttemptAt)
-      .where(sql`${t.status} = 'pending'`),
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index('webhook_deliveries_customer_status_idx').on(t.customerId, t.status, t.id),
     index('webhook_deliveries_created_idx').on(t.createdAt),
   ],

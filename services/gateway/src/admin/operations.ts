@@ -36,7 +36,12 @@ export async function createApiKey(
 ): Promise<{ id: string; key: string; prefix: string }> {
   const generated = generateApiKey();
   return db.transaction(async (tx) => {
-    const row = await insertApiKey(tx, { customerId, name, prefix: generated.prefix, keyHash: generated.hash });
+    const row = await insertApiKey(tx, {
+      customerId,
+      name,
+      prefix: generated.prefix,
+      keyHash: generated.hash,
+    });
     await recordAudit(tx, {
       ...admin,
       customerId,

@@ -10,7 +10,11 @@ export function authenticate(deps: Pick<GatewayDeps, 'db' | 'logger' | 'config'>
   const cache = new KeyCache(deps.config.apiKeyCacheTtlMs);
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('Authorization');
-    if (!header) throw new ApiError('unauthorized', 'missing Authorization header: send "Authorization: Bearer <api key>"');
+    if (!header)
+      throw new ApiError(
+        'unauthorized',
+        'missing Authorization header: send "Authorization: Bearer <api key>"',
+      );
     const match = /^Bearer +(\S+)$/i.exec(header);
     if (!match) throw new ApiError('unauthorized', 'Authorization header must be "Bearer <api key>"');
     const key = match[1]!;

@@ -17,10 +17,14 @@ export function rateLimit(deps: Pick<GatewayDeps, 'rateLimiter' | 'config'>) {
       RateLimit: `"default";r=${decision.remaining};t=${Math.ceil(decision.resetMs / 1000)}`,
     };
     if (!decision.allowed) {
-      throw new ApiError('rate_limited', 'rate limit exceeded: retry after the time in the Retry-After header', {
-        retryAfterSeconds: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
-        headers,
-      });
+      throw new ApiError(
+        'rate_limited',
+        'rate limit exceeded: retry after the time in the Retry-After header',
+        {
+          retryAfterSeconds: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
+          headers,
+        },
+      );
     }
     await next();
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);

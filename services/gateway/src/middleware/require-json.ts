@@ -12,7 +12,10 @@ export const requireJson = createMiddleware<AppEnv>(async (c, next) => {
     const hasBody = length !== undefined ? length !== '0' : c.req.raw.body !== null;
     const type = c.req.header('Content-Type');
     if (hasBody && (!type || !JSON_TYPE.test(type))) {
-      throw new ApiError('unsupported_media_type', 'request body must be JSON: send "Content-Type: application/json"');
+      throw new ApiError(
+        'unsupported_media_type',
+        'request body must be JSON: send "Content-Type: application/json"',
+      );
     }
   }
   await next();

@@ -26,7 +26,10 @@ export class FailoverRateLimiter implements RateLimiter {
     } catch (error) {
       if (this.#degradedSince === null) {
         this.#degradedSince = Date.now();
-        this.#logger.warn({ err: (error as Error).message }, 'rate limiter: Redis unreachable, using local buckets');
+        this.#logger.warn(
+          { err: (error as Error).message },
+          'rate limiter: Redis unreachable, using local buckets',
+        );
       }
       return this.#fallback.take(bucketKey, policy);
     }

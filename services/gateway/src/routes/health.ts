@@ -13,12 +13,19 @@ async function timed(check: () => Promise<unknown>): Promise<CheckResult> {
     await Promise.race([
       check(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
       }),
     ]);
     return { status: 'ok', latency_ms: Math.round(performance.now() - started) };
   } catch (error) {
-    return { status: 'fail', latency_ms: Math.round(performance.now() - started), error: (error as Error).message };
+    return {
+      status: 'fail',
+      latency_ms: Math.round(performance.now() - started),
+      error: (error as Error).message,
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -1,13 +1,14 @@
 // Schemas shared by the v1 routes: error body, pagination, path ids, timestamps.
 import { z } from '@hono/zod-openapi';
 import { type IdKind, isId } from '@whatisup/contracts';
-import { ERROR_STATUS } from '../../errors.ts';
-import { notFound } from '../../errors.ts';
+import { ERROR_STATUS, notFound } from '../../errors.ts';
 
 export const ErrorBodySchema = z
   .object({
     error: z.object({
-      code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]),
+      code: z.enum(
+        Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]],
+      ),
       message: z.string(),
       issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     }),
@@ -29,7 +30,10 @@ export function errorResponses(...statuses: number[]) {
   return Object.fromEntries(
     [401, 429, ...statuses].map((status) => [
       status,
-      { description: descriptions[status] ?? 'Error', content: { 'application/json': { schema: ErrorBodySchema } } },
+      {
+        description: descriptions[status] ?? 'Error',
+        content: { 'application/json': { schema: ErrorBodySchema } },
+      },
     ]),
   );
 }

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { type AuditEvent, listAuditEvents } from '@whatisup/db';
 import type { GatewayDeps } from '../../../deps.ts';
-import type { V1App } from '../router.ts';
 import { cursorQuery, errorResponses, LimitQuery, Timestamp } from '../common.ts';
+import type { V1App } from '../router.ts';
 
 const AuditEventSchema = z
   .object({
@@ -25,8 +25,14 @@ const route = createRoute({
     query: z.strictObject({
       action: z.string().max(100).optional().openapi({ example: 'instance.create' }),
       target_id: z.string().max(64).optional().openapi({ description: 'Only events about this object' }),
-      since: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Inclusive lower bound (RFC 3339)' }),
-      until: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Inclusive upper bound (RFC 3339)' }),
+      since: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .openapi({ description: 'Inclusive lower bound (RFC 3339)' }),
+      until: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .openapi({ description: 'Inclusive upper bound (RFC 3339)' }),
       limit: LimitQuery,
       cursor: cursorQuery('auditEvent'),
     }),

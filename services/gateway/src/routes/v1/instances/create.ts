@@ -3,8 +3,8 @@ import { insertInstance, recordAudit } from '@whatisup/db';
 import type { GatewayDeps } from '../../../deps.ts';
 import { ApiError } from '../../../errors.ts';
 import { isUniqueViolation } from '../../../postgres-errors.ts';
-import type { V1App } from '../router.ts';
 import { errorResponses } from '../common.ts';
+import type { V1App } from '../router.ts';
 import { CreateInstanceBody, InstanceSchema, toInstanceJson } from './schema.ts';
 
 const route = createRoute({
@@ -40,7 +40,8 @@ export function registerCreateInstance(app: V1App, deps: GatewayDeps): void {
       });
       return c.json(toInstanceJson(instance), 201);
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ApiError('conflict', `an instance named "${body.name}" already exists`);
+      if (isUniqueViolation(error))
+        throw new ApiError('conflict', `an instance named "${body.name}" already exists`);
       throw error;
     }
   });

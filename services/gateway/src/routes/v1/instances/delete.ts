@@ -2,8 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { deleteInstance, recordAudit } from '@whatisup/db';
 import type { GatewayDeps } from '../../../deps.ts';
 import { notFound } from '../../../errors.ts';
-import type { V1App } from '../router.ts';
 import { errorResponses, IdParam, requireId } from '../common.ts';
+import type { V1App } from '../router.ts';
 
 const route = createRoute({
   method: 'delete',

@@ -1,11 +1,10 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { findInstance } from '@whatisup/db';
 import type { GatewayDeps } from '../../../deps.ts';
 import { notFound } from '../../../errors.ts';
-import type { V1App } from '../router.ts';
 import { errorResponses, IdParam, requireId } from '../common.ts';
+import type { V1App } from '../router.ts';
 import { InstanceSchema, toInstanceJson } from './schema.ts';
-import { z } from '@hono/zod-openapi';
 
 const route = createRoute({
   method: 'get',

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listInstances } from '@whatisup/db';
 import type { GatewayDeps } from '../../../deps.ts';
-import type { V1App } from '../router.ts';
 import { cursorQuery, errorResponses, LimitQuery } from '../common.ts';
+import type { V1App } from '../router.ts';
 import { InstanceSchema, toInstanceJson } from './schema.ts';
 
 const route = createRoute({
