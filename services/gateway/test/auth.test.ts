@@ -1,7 +1,7 @@
 import { findApiKey } from '@whatisup/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, revokeApiKey } from '../src/admin/operations.ts';
-import { startTestGateway, type TestGateway } from './harness.ts';
+import { startTestGateway, type TestGateway, type TestResponse } from './harness.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => gw.close());
 
-async function errorOf(res: Response) {
+async function errorOf(res: TestResponse) {
   return { status: res.status, code: (await res.json()).error.code as string };
 }
 

@@ -17,6 +17,10 @@ import { RedisTokenBucket } from '../src/rate-limit/redis-token-bucket.ts';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
+/** Test responses parse to `any` so assertions can reach into bodies without casts. */
+// biome-ignore lint/suspicious/noExplicitAny: test-only convenience
+export type TestResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+
 export interface TestGateway {
   app: ReturnType<typeof createApp>;
   db: Database;
@@ -27,7 +31,7 @@ export interface TestGateway {
   logs: string[];
   /** A new customer with one API key. */
   customer(name?: string): Promise<{ id: string; key: string; keyId: string }>;
-  request(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<Response>;
+  request(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<TestResponse>;
   close(): Promise<void>;
 }
 
@@ -94,7 +98,7 @@ export async function startTestGateway(
         headers.set('Content-Type', 'application/json');
         body = JSON.stringify(init.json);
       }
-      return Promise.resolve(app.request(path, { ...init, headers, body }));
+      return Promise.resolve(app.request(path, { ...init, headers, body })) as Promise<TestResponse>;
     },
     async close() {
       await nats.close();
