@@ -7,7 +7,7 @@ export {
   type Sql,
   type Tx,
 } from './client.ts';
-export { MIGRATIONS_FOLDER, runMigrations } from './migrate.ts';
+export { ensureDatabase, MIGRATIONS_FOLDER, runMigrations } from './migrate.ts';
 export * from './queries/api-keys.ts';
 export * from './queries/audit-events.ts';
 export * from './queries/customers.ts';

@@ -9,7 +9,29 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../migrations', import.m
 /** Arbitrary constant shared by every WhatIsUp process: "wiu-migrate". */
 const MIGRATION_LOCK_KEY = 0x7769752d6d69n;
 
+/** Creates the database named in `url` when the server does not have it yet (first start on a fresh server). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  if (!name) return;
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const sql = postgres(maintenance.toString(), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    const [exists] = await sql`select 1 from pg_database where datname = ${name}`;
+    if (!exists)
+      await sql
+        .unsafe(`create database "${name.replaceAll('"', '""')}"`)
+        .catch((error: { code?: string }) => {
+          // Another replica created it between our check and our create.
+          if (error.code !== '42P04') throw error;
+        });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
 export async function runMigrations(url: string): Promise<void> {
+  await ensureDatabase(url);
   const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;

@@ -13,24 +13,34 @@ const USAGE = `usage: pnpm admin <command> [options]
                                                       override the token bucket (--clear: back to defaults)
 `;
 
-const [command, ...rest] = process.argv.slice(2);
-const { values } = parseArgs({
-  args: rest,
-  options: {
-    name: { type: 'string' },
-    'key-name': { type: 'string' },
-    customer: { type: 'string' },
-    key: { type: 'string' },
-    burst: { type: 'string' },
-    'per-second': { type: 'string' },
-    clear: { type: 'boolean' },
-  },
-  strict: true,
-});
-
 function fail(message: string): never {
   console.error(`error: ${message}\n\n${USAGE}`);
   process.exit(2);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+const { values } = (() => {
+  try {
+    return parseOptions(rest);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+})();
+
+function parseOptions(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      name: { type: 'string' },
+      'key-name': { type: 'string' },
+      customer: { type: 'string' },
+      key: { type: 'string' },
+      burst: { type: 'string' },
+      'per-second': { type: 'string' },
+      clear: { type: 'boolean' },
+    },
+    strict: true,
+  });
 }
 
 function positive(name: string, raw: string | undefined): number | null {
