@@ -1,0 +1,68 @@
+// What the simulator reports to observers (control API, tests, the HTTP event feed).
+import { EventEmitter } from 'node:events';
+
+export type SimEventBody =
+  | { type: 'registration.started'; connectionId: number; refs: string[] }
+  | { type: 'device.linked'; msisdn: string; deviceId: number; method: 'qr' | 'pairing-code' }
+  | { type: 'device.online'; msisdn: string; deviceId: number }
+  | { type: 'device.offline'; msisdn: string; deviceId: number }
+  | { type: 'device.removed'; msisdn: string; deviceId: number; reason: string }
+  | { type: 'login.refused'; msisdn: string; deviceId: number; reason: string }
+  | { type: 'message.relayed'; from: string; fromDevice: number; to: string; id: string; error?: string }
+  | {
+      type: 'phone.received';
+      msisdn: string;
+      id: string;
+      from: string;
+      text?: string;
+      ownDeviceCopy: boolean;
+    }
+  | { type: 'receipt.sent'; from: string; to: string; id: string; receipt: 'delivered' | 'read' }
+  | { type: 'receipt.received'; msisdn: string; from: string; id: string; receipt: string }
+  | { type: 'history.sent'; msisdn: string; deviceId: number };
+
+export type SimEvent = SimEventBody & { seq: number; at: number };
+
+const MAX_LOG = 10_000;
+
+export class EventLog extends EventEmitter<{ event: [SimEvent] }> {
+  readonly #log: SimEvent[] = [];
+  #seq = 0;
+
+  record(body: SimEventBody): void {
+    const event = { ...body, seq: ++this.#seq, at: Date.now() } as SimEvent;
+    this.#log.push(event);
+    if (this.#log.length > MAX_LOG) this.#log.splice(0, this.#log.length - MAX_LOG);
+    this.emit('event', event);
+  }
+
+  since(seq = 0): SimEvent[] {
+    return this.#log.filter((event) => event.seq > seq);
+  }
+
+  /** Resolves with the first event (already logged or future) that matches. */
+  waitFor<T extends SimEvent['type']>(
+    type: T,
+    match: (event: Extract<SimEvent, { type: T }>) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<Extract<SimEvent, { type: T }>> {
+    const found = this.#log.find(
+      (event) => event.type === type && match(event as Extract<SimEvent, { type: T }>),
+    );
+    if (found) return Promise.resolve(found as Extract<SimEvent, { type: T }>);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('event', listener);
+        reject(new Error(`timed out waiting for simulator event ${type}`));
+      }, timeoutMs);
+      const listener = (event: SimEvent) => {
+        if (event.type === type && match(event as Extract<SimEvent, { type: T }>)) {
+          clearTimeout(timer);
+          this.off('event', listener);
+          resolve(event as Extract<SimEvent, { type: T }>);
+        }
+      };
+      this.on('event', listener);
+    });
+  }
+}

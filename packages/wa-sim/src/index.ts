@@ -1,0 +1,8 @@
+export type { AccountInfo, DeviceInfo, MediaInput } from './control.ts';
+export { SimulatorControl } from './control.ts';
+export type { SimEvent, SimEventBody } from './events.ts';
+export type { KickKind } from './kicks.ts';
+export { RATE_LIMITED_ACK_ERROR } from './messaging.ts';
+export type { PhoneMessage, SentByPhone } from './model.ts';
+export { type Simulator, type SimulatorOptions, startSimulator } from './simulator.ts';
+export { trustSimulator } from './trust.ts';
