@@ -1,3 +1,4 @@
+export { makeEvent } from './event-factory.ts';
 export {
   EVENT_TYPES,
   type EventEnvelope,

@@ -1,0 +1,1 @@
+export { connectNatsBus, decodeEvent, type NatsBus, type NatsBusOptions } from './nats-bus.ts';
