@@ -6,11 +6,21 @@ export const INSTANCE_STATUSES = [
   'connected',
   'disconnected',
   'qr_timeout',
-  'session_invalidated',
-  'error',
+  'auth_state_unreadable',
 ] as const;
 
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 
 export const MESSAGE_STATUSES = ['queued', 'sent', 'delivered', 'read', 'failed'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** Error codes a send can fail with (message.failed data.error.code). */
+export const SEND_ERROR_CODES = [
+  'rate_limited',
+  'recipient_not_on_whatsapp',
+  'not_connected',
+  'timeout',
+  'media_fetch_failed',
+  'unknown',
+] as const;
+export type SendErrorCode = (typeof SEND_ERROR_CODES)[number];
