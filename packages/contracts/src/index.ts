@@ -1,3 +1,4 @@
+export * from './commands.ts';
 export { type EventData, eventDataSchemas } from './event-data.ts';
 export { makeEvent } from './event-factory.ts';
 export {
