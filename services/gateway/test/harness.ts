@@ -2,7 +2,7 @@
 // with its log lines captured so tests can assert on them.
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { createDb, createSecretBox, type Database, type DbHandle } from '@whatisup/db';
+import { createDb, createSecretBox, type Database, type DbHandle, type SecretBox } from '@whatisup/db';
 import { createTestDatabase, type TestDatabase } from '@whatisup/db/testing';
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
@@ -29,6 +29,8 @@ export interface TestGateway {
   redis: Redis;
   nats: NatsConnection;
   logs: string[];
+  /** The box the app seals webhook secrets with, so tests can check what is stored. */
+  secretBox: SecretBox;
   /** A new customer with one API key. */
   customer(name?: string): Promise<{ id: string; key: string; keyId: string }>;
   request(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<TestResponse>;
@@ -55,6 +57,7 @@ export async function startTestGateway(
       },
     }),
   );
+  const secretBox = createSecretBox(randomBytes(32));
   const keyPrefix = `wiu-test-${randomBytes(4).toString('hex')}:`;
   const app = createApp({
     db: dbHandle.db,
@@ -66,7 +69,7 @@ export async function startTestGateway(
       new LocalTokenBucket(),
       logger,
     ),
-    secretBox: createSecretBox(randomBytes(32)),
+    secretBox,
     logger,
     config: {
       rateLimit: { burst: 1000, perSecond: 1000 },
@@ -85,6 +88,7 @@ export async function startTestGateway(
     redis,
     nats,
     logs,
+    secretBox,
     async customer(name = 'Acme') {
       const customer = await createCustomer(dbHandle.db, name);
       const key = await createApiKey(dbHandle.db, customer.id, 'test');
