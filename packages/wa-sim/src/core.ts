@@ -14,6 +14,8 @@ export interface CoreOptions {
   qrRefs: number;
   /** Receipts from simulated phones are sent automatically unless an account turns them off. */
   autoReceipts: boolean;
+  /** Delay before a phone's automatic delivered receipt. */
+  deliveredReceiptDelayMs: number;
   /** Delay between the automatic delivered and read receipts. */
   readReceiptDelayMs: number;
   /** Delay after `<ib><offline>` before the own phone sends the first-login history sync. */

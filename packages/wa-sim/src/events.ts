@@ -17,6 +17,7 @@ export type SimEventBody =
       text?: string;
       ownDeviceCopy: boolean;
     }
+  | { type: 'phone.sent'; from: string; to: string; deviceId: number; id: string; cipher: 'pkmsg' | 'msg' }
   | { type: 'receipt.sent'; from: string; to: string; id: string; receipt: 'delivered' | 'read' }
   | { type: 'receipt.received'; msisdn: string; from: string; id: string; receipt: string }
   | { type: 'history.sent'; msisdn: string; deviceId: number };

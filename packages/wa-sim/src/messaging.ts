@@ -168,13 +168,22 @@ async function receiveOnPhone(
     ...(text ? { text } : {}),
     ownDeviceCopy,
   });
-  if (!ownDeviceCopy && account.autoReceipts) {
+  if (!ownDeviceCopy && account.autoReceipts) scheduleAutoReceipts(core, account, sender, id);
+}
+
+/**
+ * Delivered, then read, each after its configured delay. Baileys merges status updates that reach it within ~100 ms
+ * of the message's own upsert into one event, so the defaults (250 ms each) keep delivered (3) and read (4) apart.
+ */
+function scheduleAutoReceipts(core: SimulatorCore, account: Account, sender: Account, id: string): void {
+  const { deliveredReceiptDelayMs, readReceiptDelayMs } = core.options;
+  setTimeout(() => {
+    if (!account.autoReceipts) return;
     sendPhoneReceipt(core, account, sender, id, 'delivered');
-    setTimeout(
-      () => sendPhoneReceipt(core, account, sender, id, 'read'),
-      core.options.readReceiptDelayMs,
-    ).unref();
-  }
+    setTimeout(() => {
+      if (account.autoReceipts) sendPhoneReceipt(core, account, sender, id, 'read');
+    }, readReceiptDelayMs).unref();
+  }, deliveredReceiptDelayMs).unref();
 }
 
 /** The phone of `from` tells every linked device of `to` that it got (or read) message `id`. */
@@ -254,6 +263,14 @@ export async function sendFromPhone(
           content: ciphertext,
         },
       ],
+    });
+    core.events.record({
+      type: 'phone.sent',
+      from: from.msisdn,
+      to: to.msisdn,
+      deviceId: device.id,
+      id,
+      cipher: type,
     });
   }
   from.sentByPhone.set(id, {

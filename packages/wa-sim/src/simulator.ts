@@ -23,7 +23,9 @@ export interface SimulatorOptions {
   };
   /** Phones send delivered and read receipts by themselves (default true; per account via setAutoReceipts). */
   autoReceipts?: boolean;
-  /** Delay between automatic delivered and read receipts (default 50 ms). */
+  /** Delay before a phone's automatic delivered receipt (default 250 ms; see messaging.ts for why). */
+  deliveredReceiptDelayMs?: number;
+  /** Delay between automatic delivered and read receipts (default 250 ms). */
   readReceiptDelayMs?: number;
   /** Delay after the offline marker before the first-login history sync (default 100 ms). */
   historySyncDelayMs?: number;
@@ -54,7 +56,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const coreOptions: CoreOptions = {
     qrRefs: options.qr?.refs ?? 6,
     autoReceipts: options.autoReceipts ?? true,
-    readReceiptDelayMs: options.readReceiptDelayMs ?? 50,
+    deliveredReceiptDelayMs: options.deliveredReceiptDelayMs ?? 250,
+    readReceiptDelayMs: options.readReceiptDelayMs ?? 250,
     historySyncDelayMs: options.historySyncDelayMs ?? 100,
   };
   const core = new SimulatorCore(coreOptions, createNoiseIdentity(options.rootKeyPair));

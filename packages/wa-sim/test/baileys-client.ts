@@ -134,3 +134,19 @@ export class BaileysClient {
     this.sock.end(undefined);
   }
 }
+
+/** Pairs a fresh Baileys auth state with the phone of `msisdn` by QR and returns the open, fully synced socket. */
+export async function linkDevice(
+  sim: { url: string; scanQr(msisdn: string, qr: string): { deviceId: number } },
+  msisdn: string,
+  config: Partial<UserFacingSocketConfig> = {},
+): Promise<{ client: BaileysClient; deviceId: number }> {
+  const auth = memoryAuthState();
+  const registering = new BaileysClient(sim.url, auth, config);
+  const { deviceId } = sim.scanQr(msisdn, await registering.waitForQr());
+  await registering.waitForClose();
+  const client = new BaileysClient(sim.url, auth, config);
+  await client.waitForOpen();
+  await client.waitFor('creds.update', (update) => update.accountSyncCounter === 1);
+  return { client, deviceId };
+}
