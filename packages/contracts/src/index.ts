@@ -16,3 +16,4 @@ export {
   type MessageStatus,
 } from './instance-status.ts';
 export { type Subjects, subjects } from './subjects.ts';
+export { messageIdFromWa, waMessageIdFor } from './wa-message-id.ts';
