@@ -23,9 +23,11 @@ describe('runMigrations', () => {
       'customers',
       'instances',
       'messages',
+      'processed_events',
       'webhook_deliveries',
+      'webhook_delivery_attempts',
       'webhook_endpoints',
     ]);
-    expect(applied[0]!.n).toBe(1);
+    expect(applied[0]!.n).toBe(2);
   });
 });

@@ -5,3 +5,5 @@ export { instances } from './instances.ts';
 export { messages } from './messages.ts';
 export { webhookDeliveries } from './webhook-deliveries.ts';
 export { webhookEndpoints } from './webhook-endpoints.ts';
+export { processedEvents } from './processed-events.ts';
+export { webhookDeliveryAttempts } from './webhook-delivery-attempts.ts';

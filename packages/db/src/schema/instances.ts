@@ -18,6 +18,8 @@ export const instances = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     connectedAt: timestamp('connected_at', { withTimezone: true }),
+    /** The last event the projector applied; older events (redelivered or out of order) are ignored. */
+    lastEventId: text('last_event_id'),
   },
   (t) => [
     // List by customer in id (= creation) order; also serves tenant-scoped lookups.

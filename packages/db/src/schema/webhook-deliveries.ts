@@ -19,7 +19,17 @@ export const webhookDeliveries = pgTable(
     payload: jsonb('payload').notNull(),
     /** pending → delivered | failed */
     status: text('status').notNull().default('pending'),
+    /** Every attempt made, whatever triggered it (the attempt log numbers them 1..attempts). */
     attempts: integer('attempts').notNull().default(0),
+    /** Attempts made by manual retries; they do not spend the schedule (scheduled = attempts - manual). */
+    manualAttempts: integer('manual_attempts').notNull().default(0),
+    /** What the next attempt is: scheduled | manual | test (recorded on the attempt). */
+    nextTrigger: text('next_trigger').notNull().default('scheduled'),
+    /**
+     * Set while a dispatcher holds the delivery (claimed, attempt in flight); next_attempt_at then equals it,
+     * so a dispatcher that died mid-attempt gives the delivery back when the lease ends.
+     */
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
     lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
     lastError: text('last_error'),
