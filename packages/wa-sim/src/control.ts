@@ -207,7 +207,13 @@ export class SimulatorControl {
     return connections.length;
   }
 
-  stats(): { accounts: number; linkedDevices: number; onlineDevices: number; connections: number } {
+  stats(): {
+    accounts: number;
+    linkedDevices: number;
+    onlineDevices: number;
+    connections: number;
+    iqs: Record<string, number>;
+  } {
     let linkedDevices = 0;
     let onlineDevices = 0;
     for (const account of this.#core.accounts.values()) {
@@ -221,6 +227,7 @@ export class SimulatorControl {
       linkedDevices,
       onlineDevices,
       connections: this.#core.connections.size,
+      iqs: Object.fromEntries(this.#core.iqCounts),
     };
   }
 }

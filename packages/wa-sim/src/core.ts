@@ -39,6 +39,8 @@ export class SimulatorCore {
   readonly mediaAuth = newMediaAuth();
   /** Encrypted media blobs by direct path, served by the media host. */
   readonly mediaBlobs = new Map<string, Buffer>();
+  /** IQs received, by namespace: lets tests see that nothing re-queries in a loop. */
+  readonly iqCounts = new Map<string, number>();
   /** Registering companions waiting for a scan, by QR ref. */
   readonly registrationsByRef = new Map<string, Registration>();
   /** Companions that asked for pairing-code linking, by the phone number they named. */

@@ -4,7 +4,8 @@ import { EventEmitter } from 'node:events';
 export type SimEventBody =
   | { type: 'registration.started'; connectionId: number; refs: string[] }
   | { type: 'device.linked'; msisdn: string; deviceId: number; method: 'qr' | 'pairing-code' }
-  | { type: 'device.online'; msisdn: string; deviceId: number }
+  /** `offline` is how many held stanzas were delivered before `<ib><offline count>`. */
+  | { type: 'device.online'; msisdn: string; deviceId: number; offline: number }
   | { type: 'device.offline'; msisdn: string; deviceId: number }
   | { type: 'device.removed'; msisdn: string; deviceId: number; reason: string }
   | { type: 'login.refused'; msisdn: string; deviceId: number; reason: string }

@@ -27,7 +27,9 @@ export function routeIq(core: SimulatorCore, connection: Connection, node: Binar
   const context = contextOf(connection);
   const device = context?.kind === 'device' ? context.device : undefined;
   const first = children(node)[0];
-  switch (node.attrs.xmlns) {
+  const xmlns = node.attrs.xmlns ?? '';
+  core.iqCounts.set(xmlns, (core.iqCounts.get(xmlns) ?? 0) + 1);
+  switch (xmlns) {
     case 'encrypt':
       connection.send(device ? encryptIq(core, device, node) : result(node));
       return;

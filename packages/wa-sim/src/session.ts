@@ -101,7 +101,7 @@ function login(
     attrs: { from: SERVER_JID },
     content: [{ tag: 'offline', attrs: { count: String(queued.length) } }],
   });
-  core.events.record({ type: 'device.online', msisdn, deviceId });
+  core.events.record({ type: 'device.online', msisdn, deviceId, offline: queued.length });
   if (!device.historySynced) scheduleHistorySync(core, device);
 }
 

@@ -130,6 +130,21 @@ export class BaileysClient {
       ?.statusCode;
   }
 
+  /**
+   * Waits until Baileys reports `status` for our message `id`. Baileys folds updates that reach it within ~100 ms of
+   * the message's own `messages.upsert` (type append) into that upsert, so both events are looked at.
+   */
+  async waitForStatus(id: string, status: number): Promise<{ messageStubParameters?: string[] | null }> {
+    const inUpsert = (u: BaileysEventMap['messages.upsert']) =>
+      u.messages.find((m) => m.key.id === id && m.status === status);
+    const inUpdate = (u: BaileysEventMap['messages.update']) =>
+      u.find((x) => x.key.id === id && x.update.status === status)?.update;
+    return Promise.any([
+      this.waitFor('messages.upsert', (u) => Boolean(inUpsert(u))).then((u) => inUpsert(u)!),
+      this.waitFor('messages.update', (u) => Boolean(inUpdate(u))).then((u) => inUpdate(u)!),
+    ]);
+  }
+
   end(): void {
     this.sock.end(undefined);
   }
