@@ -1,5 +1,5 @@
 import { newId } from '@whatisup/contracts';
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { Executor } from '../client.ts';
 import { webhookEndpoints } from '../schema/index.ts';
 import { type Page, toPage } from './pagination.ts';
@@ -73,17 +73,70 @@ export async function updateWebhookEndpoint(
   return row;
 }
 
-export async function setWebhookEndpointPaused(
+/** Pauses the endpoint; returns the row only if it was not paused already (so callers audit real changes). */
+export async function pauseWebhookEndpoint(
   db: Executor,
   customerId: string,
   id: string,
-  paused: boolean,
 ): Promise<WebhookEndpoint | undefined> {
   const [row] = await db
     .update(webhookEndpoints)
+    .set({ pausedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(webhookEndpoints.customerId, customerId),
+        eq(webhookEndpoints.id, id),
+        isNull(webhookEndpoints.pausedAt),
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/**
+ * Clears a pause and a disable (e.g. after the receiver answered 410 Gone), so deliveries flow again;
+ * returns the row only if it was paused or disabled.
+ */
+export async function resumeWebhookEndpoint(
+  db: Executor,
+  customerId: string,
+  id: string,
+): Promise<WebhookEndpoint | undefined> {
+  const [row] = await db
+    .update(webhookEndpoints)
+    .set({ pausedAt: null, disabledAt: null, disabledReason: null, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(webhookEndpoints.customerId, customerId),
+        eq(webhookEndpoints.id, id),
+        or(isNotNull(webhookEndpoints.pausedAt), isNotNull(webhookEndpoints.disabledAt)),
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/**
+ * Replaces the signing secret in one statement. With a positive overlap the current secret becomes the
+ * previous one and keeps signing until now() + overlap; with 0 it stops at once. Only one previous secret
+ * is kept: rotating again inside the window drops the older one.
+ */
+export async function rotateWebhookEndpointSecret(
+  db: Executor,
+  customerId: string,
+  id: string,
+  input: { secretSealed: string; overlapSeconds: number },
+): Promise<WebhookEndpoint | undefined> {
+  const keepPrevious = input.overlapSeconds > 0;
+  const [row] = await db
+    .update(webhookEndpoints)
     .set({
-      pausedAt: paused ? sql`coalesce(${webhookEndpoints.pausedAt}, now())` : null,
-      updatedAt: new Date(),
+      secretSealed: input.secretSealed,
+      previousSecretSealed: keepPrevious ? sql`${webhookEndpoints.secretSealed}` : null,
+      previousSecretExpiresAt: keepPrevious
+        ? sql`now() + make_interval(secs => ${input.overlapSeconds})`
+        : null,
+      updatedAt: sql`now()`,
     })
     .where(and(eq(webhookEndpoints.customerId, customerId), eq(webhookEndpoints.id, id)))
     .returning();
