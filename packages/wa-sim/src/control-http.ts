@@ -156,6 +156,11 @@ function routes(control: SimulatorControl, info: ControlInfo): Array<[string, Re
       },
     ],
     ['POST', /^\/control\/drop-all$/, () => ({ dropped: control.dropAll() })],
+    [
+      'POST',
+      /^\/control\/files$/,
+      (_p, body) => ({ url: control.hostFile(Buffer.from(str(body, 'data'), 'base64')) }),
+    ],
   ];
 }
 

@@ -158,6 +158,13 @@ export class SimulatorControl {
     return { id };
   }
 
+  /** Serves `data` as a plain file from the media host (for "send media by URL" tests); returns its https URL. */
+  hostFile(data: Buffer): string {
+    const mediaHost = this.#core.options.mediaHost;
+    if (!mediaHost) throw new Error('the media host is disabled');
+    return `https://${mediaHost}${storeBlob(this.#core, 'file', data)}`;
+  }
+
   sendImage(from: string, to: string, input: MediaInput): Promise<{ id: string }> {
     return this.sendMedia(from, to, 'image', input);
   }

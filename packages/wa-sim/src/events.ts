@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 
 export type SimEventBody =
   | { type: 'registration.started'; connectionId: number; refs: string[] }
+  | { type: 'pairing-code.requested'; msisdn: string; connectionId: number }
   | { type: 'device.linked'; msisdn: string; deviceId: number; method: 'qr' | 'pairing-code' }
   /** `offline` is how many held stanzas were delivered before `<ib><offline count>`. */
   | { type: 'device.online'; msisdn: string; deviceId: number; offline: number }

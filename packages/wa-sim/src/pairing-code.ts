@@ -74,6 +74,7 @@ export function handleLinkCodeIq(core: SimulatorCore, connection: Connection, no
     const ref = randomBytes(16).toString('base64url');
     context.linkCode = { msisdn, ref, wrappedCompanionEphemeral: wrapped };
     core.linkCodesByMsisdn.set(msisdn, context);
+    core.events.record({ type: 'pairing-code.requested', msisdn, connectionId: connection.id });
     reply([
       {
         tag: 'link_code_companion_reg',
@@ -91,16 +92,28 @@ export function handleLinkCodeIq(core: SimulatorCore, connection: Connection, no
  * The phone of `account` enters the code shown by the companion. Resolves with the linked device once the companion
  * finished, or rejects when the code was wrong (the key bundle does not decrypt) or no companion asked for this number.
  */
-export function enterPairingCode(
+export async function enterPairingCode(
   core: SimulatorCore,
   account: Account,
   code: string,
   timeoutMs = 10_000,
 ): Promise<LinkedDevice> {
-  const registration = core.linkCodesByMsisdn.get(account.msisdn);
+  const waiting = () => {
+    const registration = core.linkCodesByMsisdn.get(account.msisdn);
+    return registration?.linkCode && !registration.connection.closed && !registration.paired
+      ? registration
+      : undefined;
+  };
+  // requestPairingCode() returns before its IQ reaches us: give the companion's hello a moment to arrive
+  if (!waiting()) {
+    await core.events
+      .waitFor('pairing-code.requested', (e) => e.msisdn === account.msisdn, Math.min(timeoutMs, 5_000))
+      .catch(() => undefined);
+  }
+  const registration = waiting();
   const linkCode = registration?.linkCode;
-  if (!registration || !linkCode || registration.connection.closed || registration.paired) {
-    return Promise.reject(new Error(`no companion is waiting for a pairing code for ${account.msisdn}`));
+  if (!registration || !linkCode) {
+    throw new Error(`no companion is waiting for a pairing code for ${account.msisdn}`);
   }
   const normalized = code.replace(/[-\s]/g, '').toUpperCase();
   const companionEphemeral = unwrap(normalized, linkCode.wrappedCompanionEphemeral);
