@@ -14,6 +14,8 @@ export {
   type InstanceStatus,
   MESSAGE_STATUSES,
   type MessageStatus,
+  SEND_ERROR_CODES,
+  type SendErrorCode,
 } from './instance-status.ts';
 export { type Subjects, subjects } from './subjects.ts';
 export { messageIdFromWa, waMessageIdFor } from './wa-message-id.ts';
