@@ -1,3 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { projectConfig } from '../vitest.shared.ts';
 
-export default defineConfig({ test: { name: 'system', include: ['**/*.test.ts'], exclude: ['**/node_modules/**', 'bench/**', 'load/**'] } });
+export default projectConfig('system', { include: ['**/*.test.ts'], exclude: ['**/node_modules/**', 'bench/**', 'load/**'] });

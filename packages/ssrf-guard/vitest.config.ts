@@ -1,5 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { projectConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: { name: 'ssrf-guard', include: ['test/**/*.test.ts'] },
-});
+export default projectConfig('ssrf-guard', { include: ['test/**/*.test.ts'] });
