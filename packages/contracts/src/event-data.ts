@@ -2,6 +2,7 @@
 // Every instance-level event carries the instance's `status` after the transition, so consumers never have
 // to derive state from the event type.
 import { z } from 'zod';
+import { newId } from './ids.ts';
 import { INSTANCE_STATUSES, SEND_ERROR_CODES } from './instance-status.ts';
 
 const status = z.enum(INSTANCE_STATUSES);
@@ -55,3 +56,35 @@ export const eventDataSchemas = {
 
 export type EventData<T extends keyof typeof eventDataSchemas> = z.infer<(typeof eventDataSchemas)[T]>;
 export const lastErrorSchema = problem;
+
+/**
+ * `webhook.test`: sent only by `POST /v1/webhook-endpoints/:id/test`, to that one endpoint, whatever its
+ * events filter (filters never need to list it). It is not a bus event: it never enters the stream, so it
+ * is not in EVENT_TYPES, and it belongs to no instance (`instance_id` is null).
+ */
+export const WEBHOOK_TEST_EVENT_TYPE = 'webhook.test';
+
+export const webhookTestEventSchema = z.object({
+  id: z.string(),
+  type: z.literal(WEBHOOK_TEST_EVENT_TYPE),
+  created_at: z.string(),
+  customer_id: z.string(),
+  instance_id: z.null(),
+  data: z.object({ endpoint_id: z.string(), message: z.string() }),
+});
+export type WebhookTestEvent = z.infer<typeof webhookTestEventSchema>;
+
+export function makeWebhookTestEvent(
+  customerId: string,
+  endpointId: string,
+  now: Date = new Date(),
+): WebhookTestEvent {
+  return {
+    id: newId('event', now.getTime()),
+    type: WEBHOOK_TEST_EVENT_TYPE,
+    created_at: now.toISOString(),
+    customer_id: customerId,
+    instance_id: null,
+    data: { endpoint_id: endpointId, message: 'This is a test event sent from WhatIsUp.' },
+  };
+}

@@ -1,5 +1,12 @@
 export * from './commands.ts';
-export { type EventData, eventDataSchemas } from './event-data.ts';
+export {
+  type EventData,
+  eventDataSchemas,
+  makeWebhookTestEvent,
+  WEBHOOK_TEST_EVENT_TYPE,
+  type WebhookTestEvent,
+  webhookTestEventSchema,
+} from './event-data.ts';
 export { makeEvent } from './event-factory.ts';
 export {
   EVENT_TYPES,

@@ -1,0 +1,207 @@
+// The delivery service's hot path, batched: fan-out inserts, the dispatcher's claim and its outcomes. Raw
+// postgres.js (unnest of arrays) so that one round trip carries a whole batch.
+import type { Sql } from '../client.ts';
+import { DELIVERIES_DUE_CHANNEL } from './webhook-deliveries.ts';
+
+export interface FanOutEndpoint {
+  id: string;
+  customerId: string;
+  /** Empty means every event type. */
+  events: string[];
+}
+
+/** Endpoints that receive new events: not disabled (paused ones do: their deliveries wait). */
+export async function listFanOutEndpoints(sql: Sql, customerIds: string[]): Promise<FanOutEndpoint[]> {
+  if (customerIds.length === 0) return [];
+  return sql<FanOutEndpoint[]>`
+    select id, customer_id as "customerId", events from webhook_endpoints
+    where customer_id = any(${customerIds}::text[]) and disabled_at is null`;
+}
+
+export interface NewDelivery {
+  id: string;
+  customerId: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  /** The envelope as JSON text. */
+  payload: string;
+}
+
+/**
+ * Inserts the deliveries in one statement (one transaction), skipping any (endpoint, event) pair that already
+ * exists (a redelivered event), and wakes the dispatchers when something was inserted. Returns the count.
+ */
+export async function insertDeliveries(sql: Sql, rows: NewDelivery[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const [result] = await sql<{ inserted: number }[]>`
+    with inserted as (
+      insert into webhook_deliveries (id, customer_id, endpoint_id, event_id, event_type, payload, next_attempt_at)
+      select id, customer_id, endpoint_id, event_id, event_type, payload::jsonb, now()
+      from unnest(
+        ${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.customerId)}::text[],
+        ${rows.map((r) => r.endpointId)}::text[], ${rows.map((r) => r.eventId)}::text[],
+        ${rows.map((r) => r.eventType)}::text[], ${rows.map((r) => r.payload)}::text[]
+      ) as v(id, customer_id, endpoint_id, event_id, event_type, payload)
+      on conflict (endpoint_id, event_id) do nothing
+      returning 1
+    ), counted as (select count(*)::int as inserted from inserted)
+    select inserted, case when inserted > 0 then pg_notify(${DELIVERIES_DUE_CHANNEL}, '') end as notified
+    from counted`;
+  return result!.inserted;
+}
+
+export interface ClaimOptions {
+  limit: number;
+  /** How far ahead of the due index the claim looks for rows (rows of saturated endpoints are skipped). */
+  scan: number;
+  perEndpointCap: number;
+  /** This dispatcher's attempts in flight, per endpoint (endpoints at the cap are skipped). */
+  busy: Map<string, number>;
+  leaseMs: number;
+}
+
+export interface ClaimedDelivery {
+  id: string;
+  customerId: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  payload: Record<string, unknown>;
+  /** This attempt's number (1-based). */
+  attempt: number;
+  manualAttempts: number;
+  trigger: 'scheduled' | 'manual' | 'test';
+  url: string;
+  secretSealed: string;
+  previousSecretSealed: string | null;
+  previousSecretExpiresAt: Date | null;
+}
+
+/**
+ * Claims due deliveries of endpoints that are neither paused nor disabled, oldest due first, at most
+ * `perEndpointCap - busy` per endpoint. `FOR UPDATE SKIP LOCKED` keeps concurrent claimers apart; the claim
+ * itself is a lease (next_attempt_at = lease_expires_at = now() + leaseMs), committed at once, so no other
+ * dispatcher takes the delivery while its attempt is in flight, and a dispatcher that dies gives it back
+ * when the lease ends. The attempt counter is spent here.
+ */
+export async function claimDueDeliveries(sql: Sql, opts: ClaimOptions): Promise<ClaimedDelivery[]> {
+  const saturated = [...opts.busy].filter(([, n]) => n >= opts.perEndpointCap).map(([id]) => id);
+  const busyIds = [...opts.busy.keys()];
+  const busyCounts = busyIds.map((id) => opts.busy.get(id)!);
+  return sql<ClaimedDelivery[]>`
+    with window_rows as (
+      select d.id, d.endpoint_id, d.next_attempt_at
+      from webhook_deliveries d
+      join webhook_endpoints e on e.id = d.endpoint_id
+      where d.status = 'pending' and d.next_attempt_at <= now()
+        and e.paused_at is null and e.disabled_at is null
+        and d.endpoint_id <> all(${saturated}::text[])
+      order by d.next_attempt_at
+      limit ${opts.scan}
+    ), ranked as (
+      select w.id, w.next_attempt_at,
+        row_number() over (partition by w.endpoint_id order by w.next_attempt_at, w.id) as rn,
+        coalesce(b.n, 0) as busy
+      from window_rows w
+      left join unnest(${busyIds}::text[], ${busyCounts}::int[]) as b(endpoint_id, n) on b.endpoint_id = w.endpoint_id
+    ), locked as (
+      select d.id from webhook_deliveries d
+      join ranked r on r.id = d.id
+      where r.rn <= ${opts.perEndpointCap} - r.busy
+        and d.status = 'pending' and d.next_attempt_at <= now()
+      order by d.next_attempt_at, d.id
+      limit ${opts.limit}
+      for update of d skip locked
+    )
+    update webhook_deliveries d set
+      attempts = d.attempts + 1,
+      manual_attempts = d.manual_attempts + (case when d.next_trigger = 'manual' then 1 else 0 end),
+      last_attempt_at = now(),
+      lease_expires_at = now() + ${opts.leaseMs} * interval '1 millisecond',
+      next_attempt_at = now() + ${opts.leaseMs} * interval '1 millisecond'
+    from locked, webhook_endpoints e
+    where d.id = locked.id and e.id = d.endpoint_id
+    returning d.id, d.customer_id as "customerId", d.endpoint_id as "endpointId", d.event_id as "eventId",
+      d.event_type as "eventType", d.payload, d.attempts as attempt, d.manual_attempts as "manualAttempts",
+      d.next_trigger as trigger, e.url, e.secret_sealed as "secretSealed",
+      e.previous_secret_sealed as "previousSecretSealed",
+      e.previous_secret_expires_at as "previousSecretExpiresAt"`;
+}
+
+export interface AttemptOutcome {
+  deliveryId: string;
+  endpointId: string;
+  attempt: number;
+  trigger: string;
+  startedAt: Date;
+  durationMs: number;
+  responseStatus: number | null;
+  errorClass: string | null;
+  errorMessage: string | null;
+  responseBody: string | null;
+  /** delivered, failed (no more automatic attempts) or pending (next attempt after retryInMs). */
+  status: 'delivered' | 'pending' | 'failed';
+  retryInMs: number | null;
+  /** Set when the receiver answered 410 Gone: the endpoint is disabled with this reason. */
+  disableEndpointReason: string | null;
+}
+
+/**
+ * Records a batch of attempt outcomes in one transaction: the attempt log rows, the deliveries' new state
+ * (only where this attempt still holds the delivery: a lease that ran out and was claimed again by another
+ * dispatcher leaves the newer attempt in charge) and endpoints disabled by 410 Gone.
+ */
+export async function recordAttemptOutcomes(sql: Sql, outcomes: AttemptOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const col = <K extends keyof AttemptOutcome>(key: K) => outcomes.map((o) => o[key]);
+  const disable = outcomes.filter((o) => o.disableEndpointReason !== null);
+  await sql.begin(async (tx) => {
+    await tx`
+      insert into webhook_delivery_attempts
+        (delivery_id, attempt, trigger, started_at, duration_ms, response_status, error_class, error_message, response_body)
+      select * from unnest(
+        ${col('deliveryId')}::text[], ${col('attempt')}::int[], ${col('trigger')}::text[],
+        ${col('startedAt').map((d) => d.toISOString())}::timestamptz[], ${col('durationMs')}::int[],
+        ${col('responseStatus')}::int[], ${col('errorClass')}::text[], ${col('errorMessage')}::text[],
+        ${col('responseBody')}::text[]
+      )
+      on conflict do nothing`;
+    await tx`
+      update webhook_deliveries d set
+        status = v.status,
+        next_attempt_at = case when v.status = 'pending' then now() + v.retry_ms * interval '1 millisecond' end,
+        lease_expires_at = null,
+        next_trigger = 'scheduled',
+        last_error = v.error,
+        last_response_status = v.response_status,
+        delivered_at = case when v.status = 'delivered' then now() else d.delivered_at end
+      from unnest(
+        ${col('deliveryId')}::text[], ${col('attempt')}::int[], ${col('status')}::text[],
+        ${col('retryInMs')}::int[], ${col('errorMessage')}::text[], ${col('responseStatus')}::int[]
+      ) as v(id, attempt, status, retry_ms, error, response_status)
+      where d.id = v.id and d.attempts = v.attempt and d.lease_expires_at is not null`;
+    if (disable.length > 0) {
+      await tx`
+        update webhook_endpoints e set disabled_at = now(), disabled_reason = v.reason, updated_at = now()
+        from unnest(${disable.map((o) => o.endpointId)}::text[], ${disable.map((o) => o.disableEndpointReason)}::text[])
+          as v(id, reason)
+        where e.id = v.id and e.disabled_at is null`;
+    }
+  });
+}
+
+export interface QueueDepth {
+  endpointId: string;
+  pending: number;
+  oldestPendingSeconds: number;
+}
+
+/** The endpoints with the most pending deliveries (for /metrics; bounded so label cardinality stays small). */
+export async function pendingByEndpoint(sql: Sql, limit: number): Promise<QueueDepth[]> {
+  return sql<QueueDepth[]>`
+    select endpoint_id as "endpointId", count(*)::int as pending,
+      extract(epoch from now() - min(created_at))::float8 as "oldestPendingSeconds"
+    from webhook_deliveries where status = 'pending'
+    group by endpoint_id order by count(*) desc limit ${limit}`;
+}

@@ -1,0 +1,193 @@
+// Assembles the delivery service from its dependencies: the projector and fan-out consumers, the
+// dispatcher, metrics sources and the readiness check. main.ts and the tests build it the same way.
+import type { NatsBus } from '@whatisup/bus';
+import {
+  applyProjections,
+  insertDeliveries,
+  listFanOutEndpoints,
+  type Projection,
+  pendingByEndpoint,
+  type SecretBox,
+  type Sql,
+} from '@whatisup/db';
+import type { Resolver } from '@whatisup/ssrf-guard';
+import type { Logger } from 'pino';
+import type { Agent } from 'undici';
+import { type BatchConsumer, ensureDurableConsumer, startBatchConsumer } from './consumer.ts';
+import { createDispatcher, type Dispatcher } from './dispatcher.ts';
+import { planDeliveries } from './fan-out.ts';
+import { createMetrics, type DeliveryMetrics } from './metrics.ts';
+import { toProjection } from './projector.ts';
+import { createDeliveryAgent } from './sender.ts';
+
+export interface DeliveryConfig {
+  scheduleMs: number[];
+  jitter: number;
+  concurrency: number;
+  endpointConcurrency: number;
+  claimBatch: number;
+  pollIntervalMs: number;
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+  leaseMs: number;
+  eventBatch: number;
+  /** How long JetStream waits for an ack before redelivering an event (to another replica after a crash). */
+  ackWaitMs: number;
+  allowPrivateTargets: boolean;
+}
+
+export interface DeliveryDeps {
+  sql: Sql;
+  bus: NatsBus;
+  secretBox: SecretBox;
+  logger: Logger;
+  config: DeliveryConfig;
+  /** Tests only: the DNS resolver behind the SSRF guard. */
+  resolve?: Resolver;
+}
+
+export const CONSUMERS = { projector: 'delivery_projector', fanout: 'delivery_fanout' } as const;
+
+export interface ReadyReport {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail?: string; ms: number }>;
+}
+
+export interface DeliveryService {
+  readonly metrics: DeliveryMetrics;
+  readonly dispatcher: Dispatcher;
+  ready(): Promise<ReadyReport>;
+  stop(): Promise<void>;
+}
+
+export async function startDeliveryService(deps: DeliveryDeps): Promise<DeliveryService> {
+  const { sql, bus, logger, config } = deps;
+  const metrics = createMetrics();
+  const agent: Agent = createDeliveryAgent({
+    allowPrivateTargets: config.allowPrivateTargets,
+    connectTimeoutMs: config.connectTimeoutMs,
+    responseTimeoutMs: config.responseTimeoutMs,
+    resolve: deps.resolve,
+  });
+  const dispatcher = createDispatcher({
+    sql,
+    secretBox: deps.secretBox,
+    agent,
+    logger,
+    metrics,
+    policy: { scheduleMs: config.scheduleMs, jitter: config.jitter },
+    concurrency: config.concurrency,
+    endpointConcurrency: config.endpointConcurrency,
+    claimBatch: config.claimBatch,
+    pollIntervalMs: config.pollIntervalMs,
+    leaseMs: config.leaseMs,
+  });
+  const stream = bus.subjects.eventStream;
+  for (const durable of Object.values(CONSUMERS))
+    await ensureDurableConsumer(bus.jsm, stream, durable, config.ackWaitMs);
+
+  await dispatcher.start();
+  const consumers: BatchConsumer[] = [
+    await startBatchConsumer({
+      js: bus.js,
+      stream,
+      durable: CONSUMERS.fanout,
+      maxBatch: config.eventBatch,
+      logger,
+      async handle(events) {
+        const customers = [...new Set(events.map((e) => e.customer_id))];
+        const rows = planDeliveries(events, await listFanOutEndpoints(sql, customers));
+        if ((await insertDeliveries(sql, rows)) > 0) dispatcher.wake();
+        metrics.recordEvents('fanout', events.length);
+      },
+    }),
+    await startBatchConsumer({
+      js: bus.js,
+      stream,
+      durable: CONSUMERS.projector,
+      maxBatch: config.eventBatch,
+      logger,
+      async handle(events) {
+        const projections: Projection[] = [];
+        for (const event of events) {
+          const projection = toProjection(event);
+          if (projection === 'invalid') {
+            logger.warn(
+              { event_id: event.id, type: event.type },
+              'event data does not match its contract; not projected',
+            );
+          } else if (projection) projections.push(projection);
+        }
+        await applyProjections(
+          sql,
+          projections.map((p) => p.eventId),
+          projections,
+        );
+        metrics.recordEvents('projector', events.length);
+      },
+    }),
+  ];
+
+  let depthCache: { at: number; rows: Promise<Awaited<ReturnType<typeof pendingByEndpoint>>> } | null = null;
+  metrics.setSources({
+    queueDepth() {
+      if (!depthCache || Date.now() - depthCache.at > 1_000)
+        depthCache = { at: Date.now(), rows: pendingByEndpoint(sql, 50).catch(() => []) };
+      return depthCache.rows;
+    },
+    async consumerLag() {
+      const out = [];
+      for (const durable of Object.values(CONSUMERS)) {
+        const info = await bus.jsm.consumers.info(stream, durable).catch(() => null);
+        if (info)
+          out.push({ consumer: durable, pending: info.num_pending, ackPending: info.num_ack_pending });
+      }
+      return out;
+    },
+  });
+
+  return {
+    metrics,
+    dispatcher,
+    async ready() {
+      const checks: ReadyReport['checks'] = {};
+      const timed = async (name: string, check: () => Promise<string | undefined>) => {
+        const started = performance.now();
+        try {
+          const detail = await check();
+          checks[name] = {
+            ok: true,
+            ms: Math.round(performance.now() - started),
+            ...(detail ? { detail } : {}),
+          };
+        } catch (error) {
+          checks[name] = {
+            ok: false,
+            detail: (error as Error).message,
+            ms: Math.round(performance.now() - started),
+          };
+        }
+      };
+      await Promise.all([
+        timed('postgres', async () => {
+          await sql.begin((tx) => tx`select 1`);
+          return undefined;
+        }),
+        timed('jetstream', async () => {
+          const lag = [];
+          for (const durable of Object.values(CONSUMERS)) {
+            const info = await bus.jsm.consumers.info(stream, durable);
+            lag.push(`${durable}: ${info.num_pending} pending, ${info.num_ack_pending} unacknowledged`);
+          }
+          return lag.join('; ');
+        }),
+      ]);
+      return { ready: Object.values(checks).every((c) => c.ok), checks };
+    },
+    async stop() {
+      await Promise.allSettled(consumers.map((c) => c.stop()));
+      await dispatcher.stop();
+      await agent.close().catch(() => {});
+    },
+  };
+}
