@@ -19,6 +19,7 @@ export type SimEventBody =
       text?: string;
       ownDeviceCopy: boolean;
     }
+  | { type: 'phone.duplicate_ignored'; msisdn: string; id: string; from: string }
   | { type: 'phone.sent'; from: string; to: string; deviceId: number; id: string; cipher: 'pkmsg' | 'msg' }
   | { type: 'receipt.sent'; from: string; to: string; id: string; receipt: 'delivered' | 'read' }
   | { type: 'receipt.received'; msisdn: string; from: string; id: string; receipt: string }

@@ -146,6 +146,17 @@ async function receiveOnPhone(
     chat = jidDecode(message.deviceSentMessage.destinationJid ?? '')?.user ?? chat;
     message = proto.Message.create(message.deviceSentMessage.message);
   }
+  // Like a real phone, a message id already shown from this sender is not shown again (a client that
+  // replays a send after a crash uses the same id); it is acknowledged again so the sender sees it arrive.
+  if (
+    account.inbox.some(
+      (seen) => seen.id === id && seen.from === sender.msisdn && seen.ownDeviceCopy === ownDeviceCopy,
+    )
+  ) {
+    core.events.record({ type: 'phone.duplicate_ignored', msisdn: account.msisdn, id, from: sender.msisdn });
+    if (!ownDeviceCopy && account.autoReceipts) scheduleAutoReceipts(core, account, sender, id);
+    return;
+  }
   const text = message.conversation ?? message.extendedTextMessage?.text ?? undefined;
   const media = fetchMedia(core, message);
   const entry: PhoneMessage = {
