@@ -14,8 +14,10 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Simulator, startSimulator, trustSimulator } from '@whatisup/wa-sim';
 import type { AuthenticationState, SignalDataSet } from '@whiskeysockets/baileys';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BaileysClient } from '../../../packages/wa-sim/test/baileys-client.ts';
 import {
   AuthStateUnreadableError,
   type AuthStore,
@@ -434,4 +436,61 @@ describe('unreadable auth-state', () => {
     writeFileSync(join(dir, 'meta.json'), 'not json');
     await expect(readSessionMeta(dir)).rejects.toMatchObject({ code: 'corrupt' });
   });
+});
+
+describe('with a real Baileys socket against wa-sim', () => {
+  const ME = '15557001';
+  const CONTACT = '15557002';
+  let sim: Simulator;
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    trustSimulator({ rootPublicKey: sim.rootPublicKey });
+    sim.createAccount(ME);
+    sim.createAccount(CONTACT, { pushName: 'Contact' });
+  });
+  afterAll(() => sim?.close());
+
+  function connect(store: AuthStore): BaileysClient {
+    const client = new BaileysClient(sim.url, store.state);
+    // BaileysClient merges the update into state.creds first; the worker does the same before saving
+    client.sock.ev.on('creds.update', () => void store.saveCreds());
+    return client;
+  }
+
+  it('pairs by QR with the store, then logs in from disk in a new socket without a QR and decrypts', async () => {
+    const dir = freshDir();
+    const pairing = await openTracked(dir);
+    expect(pairing.exists).toBe(false);
+    const registering = connect(pairing);
+    const { deviceId } = sim.scanQr(ME, await registering.waitForQr());
+    await registering.waitForClose();
+    const first = connect(pairing);
+    await first.waitForOpen();
+    await first.waitFor('creds.update', (update) => update.accountSyncCounter === 1);
+    first.end();
+    await sim.events.waitFor('device.offline', (e) => e.msisdn === ME);
+    await pairing.close();
+
+    const resumed = await openTracked(dir);
+    expect(resumed.exists).toBe(true);
+    expect(resumed.state.creds.me?.id).toBe(`${ME}:${deviceId}@s.whatsapp.net`);
+    const again = connect(resumed);
+    await again.waitForOpen();
+    expect(
+      again.log.some(
+        (r) => r.event === 'connection.update' && typeof (r.data as { qr?: unknown }).qr === 'string',
+      ),
+    ).toBe(false);
+
+    // the contact's first message opens a Signal session with a prekey uploaded at pairing, read from disk
+    const sent = await sim.sendText(CONTACT, ME, 'hello after restart');
+    const upsert = await again.waitFor('messages.upsert', (u) =>
+      u.messages.some((m) => m.key.id === sent.id),
+    );
+    expect(upsert.messages.find((m) => m.key.id === sent.id)?.message?.conversation).toBe(
+      'hello after restart',
+    );
+    again.end();
+  }, 60_000);
 });
