@@ -1,0 +1,62 @@
+// Runs the worker's real entry point as a child process (simulator mode through the trust hook), so tests
+// can SIGKILL it and start it again on the same DATA_DIR.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Simulator } from '@whatisup/wa-sim';
+
+const WORKER_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+export interface ChildWorker {
+  child: ChildProcess;
+  output: () => string;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function spawnWorker(sim: Simulator, env: Record<string, string>, uid?: number): Promise<ChildWorker> {
+  const child = spawn(process.execPath, ['--import', '@whatisup/wa-sim/trust', 'src/main.ts'], {
+    cwd: WORKER_DIR,
+    env: {
+      PATH: process.env.PATH ?? '',
+      WA_SIM_ROOT_PUBLIC_KEY: sim.rootPublicKey.toString('base64'),
+      ...(sim.mediaCaPem ? { WA_SIM_CA_PEM: sim.mediaCaPem } : {}),
+      LOG_LEVEL: 'info',
+      BAILEYS_LOG_LEVEL: 'silent',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(uid !== undefined ? { uid, gid: uid } : {}),
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  child.stderr!.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 20_000);
+    const check = () => {
+      if (output.includes('worker started')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code}:\n${output}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    child,
+    output: () => output,
+    kill(signal = 'SIGKILL') {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+      return new Promise((resolve) => {
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      });
+    },
+  };
+}

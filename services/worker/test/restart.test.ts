@@ -1,0 +1,79 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newId } from '@whatisup/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildWorker, spawnWorker } from './child-worker.ts';
+import { newCustomerId, newInstanceId, startWorld, type WorkerWorld } from './harness.ts';
+
+let world: WorkerWorld;
+const children: ChildWorker[] = [];
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(async () => {
+  for (const child of children) await child.kill();
+  await world.close();
+});
+
+function childEnv(workerId: string): Record<string, string> {
+  const env = world.env({ WORKER_ID: workerId });
+  return {
+    WORKER_ID: workerId,
+    DATA_DIR: env.DATA_DIR,
+    NATS_URL: env.NATS_URL,
+    NATS_PREFIX: env.NATS_PREFIX,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WA_WEBSOCKET_URL: env.WA_WEBSOCKET_URL!,
+    QR_TIMEOUT_MS: '1500',
+    RECONNECT_BASE_MS: '50',
+    RECONNECT_MAX_MS: '500',
+    HEARTBEAT_MS: '500',
+  };
+}
+
+describe('worker crash and restart', () => {
+  it('SIGKILL mid-session: the restarted worker reconnects without a QR and the accepted message arrives once', async () => {
+    const { sim, bus } = world;
+    sim.createAccount('4915200000001');
+    sim.createAccount('4915200000002');
+    const first = await spawnWorker(sim, childEnv('worker-crash'));
+    children.push(first);
+    const instanceId = newInstanceId();
+    const customerId = newCustomerId();
+    expect((await world.command(bus.subjects.worker('worker-crash', 'assign'), { instance_id: instanceId, customer_id: customerId })).ok).toBe(true);
+    await world.waitForEvent((e) => e.type === 'qr.updated' && e.instance_id === instanceId);
+    const qr = await world.command<{ qr: string }>(bus.subjects.command(instanceId, 'qr'));
+    if (!qr.ok) throw new Error(qr.error.message);
+    sim.scanQr('4915200000001', qr.data.qr);
+    await world.waitForEvent((e) => e.type === 'instance.connected' && e.instance_id === instanceId);
+
+    const messageId = newId('message');
+    const queued = await world.command(bus.subjects.command(instanceId, 'send'), {
+      message_id: messageId,
+      customer_id: customerId,
+      to: '4915200000002',
+      content: { type: 'text', text: 'sent just before the crash' },
+      reply_to: null,
+    });
+    expect(queued.ok).toBe(true);
+    await first.kill('SIGKILL');
+    const killedAt = world.events.length;
+    await access(join(world.dataDir, 'sessions', instanceId, 'creds.json'));
+
+    const second = await spawnWorker(sim, childEnv('worker-crash'));
+    children.push(second);
+    await world.waitForEvent(
+      (e) => e.type === 'instance.connected' && e.instance_id === instanceId && world.events.indexOf(e) >= killedAt,
+    );
+    await world.waitForEvent((e) => e.type === 'message.sent' && e.data.message_id === messageId);
+    await expect
+      .poll(() => sim.inbox('4915200000002').filter((m) => !m.ownDeviceCopy && m.text === 'sent just before the crash').length)
+      .toBe(1);
+    const afterKill = world.events.slice(killedAt).filter((e) => e.instance_id === instanceId);
+    expect(afterKill.map((e) => e.type)).not.toContain('qr.updated');
+    // Still exactly one after the replay window has passed.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(sim.inbox('4915200000002').filter((m) => !m.ownDeviceCopy && m.text === 'sent just before the crash')).toHaveLength(1);
+  });
+});
