@@ -136,13 +136,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const startedAt = new Date();
     const body = webhookBody(delivery.payload);
     const signingKeys = [keyOf(delivery.secretSealed)];
-    if (
-      delivery.previousSecretSealed &&
-      delivery.previousSecretExpiresAt &&
-      delivery.previousSecretExpiresAt.getTime() > startedAt.getTime()
-    ) {
-      signingKeys.push(keyOf(delivery.previousSecretSealed));
-    }
+    if (delivery.previousSecretSealed) signingKeys.push(keyOf(delivery.previousSecretSealed));
     const timestamp = Math.floor(startedAt.getTime() / 1000);
     const headers = {
       'content-type': 'application/json',

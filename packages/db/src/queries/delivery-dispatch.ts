@@ -74,8 +74,8 @@ export interface ClaimedDelivery {
   trigger: 'scheduled' | 'manual' | 'test';
   url: string;
   secretSealed: string;
+  /** The secret replaced by the last rotation while it still signs (its overlap has not ended), else null. */
   previousSecretSealed: string | null;
-  previousSecretExpiresAt: Date | null;
 }
 
 /**
@@ -125,8 +125,7 @@ export async function claimDueDeliveries(sql: Sql, opts: ClaimOptions): Promise<
     returning d.id, d.customer_id as "customerId", d.endpoint_id as "endpointId", d.event_id as "eventId",
       d.event_type as "eventType", d.payload, d.attempts as attempt, d.manual_attempts as "manualAttempts",
       d.next_trigger as trigger, e.url, e.secret_sealed as "secretSealed",
-      e.previous_secret_sealed as "previousSecretSealed",
-      e.previous_secret_expires_at as "previousSecretExpiresAt"`;
+      case when e.previous_secret_expires_at > now() then e.previous_secret_sealed end as "previousSecretSealed"`;
 }
 
 export interface AttemptOutcome {
@@ -160,12 +159,14 @@ export async function recordAttemptOutcomes(sql: Sql, outcomes: AttemptOutcome[]
     await tx`
       insert into webhook_delivery_attempts
         (delivery_id, attempt, trigger, started_at, duration_ms, response_status, error_class, error_message, response_body)
-      select * from unnest(
+      select delivery_id, attempt, trigger, started_at::timestamptz, duration_ms, response_status, error_class,
+        error_message, response_body
+      from unnest(
         ${col('deliveryId')}::text[], ${col('attempt')}::int[], ${col('trigger')}::text[],
-        ${col('startedAt').map((d) => d.toISOString())}::timestamptz[], ${col('durationMs')}::int[],
+        ${col('startedAt').map((d) => d.toISOString())}::text[], ${col('durationMs')}::int[],
         ${col('responseStatus')}::int[], ${col('errorClass')}::text[], ${col('errorMessage')}::text[],
         ${col('responseBody')}::text[]
-      )
+      ) as v(delivery_id, attempt, trigger, started_at, duration_ms, response_status, error_class, error_message, response_body)
       on conflict do nothing`;
     await tx`
       update webhook_deliveries d set

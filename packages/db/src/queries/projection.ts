@@ -106,7 +106,7 @@ function applyOne(tx: TransactionSql, p: Projection) {
     case 'message_in':
       return tx`
         insert into messages (id, customer_id, instance_id, direction, "to", type, payload, status, wa_message_id, created_at, updated_at)
-        select ${p.messageId}, i.customer_id, i.id, 'in', coalesce(i.phone, ''), ${p.type}, ${tx.json(p.payload as never)},
+        select ${p.messageId}, i.customer_id, i.id, 'in', coalesce(i.phone, ''), ${p.type}, ${JSON.stringify(p.payload)}::jsonb,
           'delivered', ${p.waMessageId}, ${p.createdAt.toISOString()}::timestamptz, now()
         from instances i where i.id = ${p.instanceId} and i.customer_id = ${p.customerId}
         on conflict (id) do nothing`;
