@@ -1,8 +1,10 @@
 // The sessions this worker holds: placement (assign/release under the cap), resume on boot, shutdown.
+
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EventData, type EventEnvelope, type eventDataSchemas, makeEvent } from '@whatisup/contracts';
 import type { Logger } from 'pino';
-import { listStoredSessions, readSessionMeta, wipeAuthStore, writeSessionMeta } from './auth-state/index.ts';
+import { readSessionMeta, sessionDir, wipeAuthStore, writeSessionMeta } from './auth-state/index.ts';
 import type { EventPublisher } from './event-publisher.ts';
 import { InstanceSession, type SessionConfig } from './session/instance-session.ts';
 import type { MediaFetcher } from './session/media-fetch.ts';
@@ -63,10 +65,6 @@ export class SessionManager {
     return this.#held.get(instanceId)?.session;
   }
 
-  get sessionsDir(): string {
-    return join(this.#options.dataDir, 'sessions');
-  }
-
   async assign(instanceId: string, customerId: string): Promise<void> {
     if (this.#held.has(instanceId)) return;
     if (this.draining) throw new WorkerDrainingError('this worker is draining and takes no new instances');
@@ -75,7 +73,7 @@ export class SessionManager {
     }
     this.#reserved++;
     try {
-      await writeSessionMeta(this.#authDir(instanceId), {
+      await writeSessionMeta(this.#recordDir(instanceId), {
         instance_id: instanceId,
         customer_id: customerId,
         created_at: new Date().toISOString(),
@@ -87,28 +85,33 @@ export class SessionManager {
     this.#options.onChange();
   }
 
+  /** Stops holding the instance. logout: also unlink it on WhatsApp and delete its auth-state (deletion). */
   async release(instanceId: string, logout: boolean): Promise<boolean> {
     const held = this.#held.get(instanceId);
-    if (!held) {
-      if (logout) await wipeAuthStore(this.#authDir(instanceId));
-      return false;
+    if (held) {
+      if (logout) await held.session.logout();
+      await held.session.stop();
+      held.unlisten();
+      this.#held.delete(instanceId);
     }
-    if (logout) await held.session.logout();
-    await held.session.stop();
-    held.unlisten();
-    this.#held.delete(instanceId);
     if (logout) await wipeAuthStore(this.#authDir(instanceId));
+    await rm(this.#recordDir(instanceId), { recursive: true, force: true });
     this.#options.onChange();
-    return true;
+    return held !== undefined;
   }
 
-  /** Resumes every instance whose auth-state is on the volume (no QR needed for linked ones). */
+  /**
+   * Resumes every instance this worker held (its placement records on the volume): linked ones reconnect
+   * without a QR; unlinked ones start a new QR pairing, within the QR budget.
+   */
   async resumeAll(): Promise<number> {
-    const ids = await listStoredSessions(this.sessionsDir);
+    const ids = (await readdir(this.#recordsDir).catch(() => [] as string[])).filter((name) =>
+      /^ins_[0-9a-z]{26}$/.test(name),
+    );
     let resumed = 0;
     await Promise.all(
       ids.map(async (instanceId) => {
-        const meta = await readSessionMeta(this.#authDir(instanceId)).catch(() => null);
+        const meta = await readSessionMeta(this.#recordDir(instanceId)).catch(() => null);
         if (!meta) {
           this.#options.logger.error(
             { instance_id: instanceId },
@@ -161,7 +164,16 @@ export class SessionManager {
   }
 
   #authDir(instanceId: string): string {
+    return sessionDir(this.#options.dataDir, instanceId);
+  }
+
+  /** Placement records live apart from the auth-state, which a logout or invalidation wipes. */
+  get #recordsDir(): string {
+    return join(this.#options.dataDir, 'instances');
+  }
+
+  #recordDir(instanceId: string): string {
     if (!/^ins_[0-9a-z]{26}$/.test(instanceId)) throw new Error(`bad instance id ${instanceId}`);
-    return join(this.sessionsDir, instanceId);
+    return join(this.#recordsDir, instanceId);
   }
 }

@@ -12,7 +12,11 @@ export interface ChildWorker {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function spawnWorker(sim: Simulator, env: Record<string, string>, uid?: number): Promise<ChildWorker> {
+export async function spawnWorker(
+  sim: Simulator,
+  env: Record<string, string>,
+  uid?: number,
+): Promise<ChildWorker> {
   const child = spawn(process.execPath, ['--import', '@whatisup/wa-sim/trust', 'src/main.ts'], {
     cwd: WORKER_DIR,
     env: {

@@ -18,6 +18,7 @@ export interface WorkerWorld {
   sim: Simulator;
   bus: NatsBus;
   prefix: string;
+  /** Parent of every worker's DATA_DIR (`<dataDir>/<workerId>`). */
   dataDir: string;
   events: EventEnvelope[];
   startWorker(overrides?: Record<string, string>): Promise<WorkerHandle>;
@@ -55,10 +56,12 @@ export async function startWorld(options: { qrRefs?: number } = {}): Promise<Wor
     },
   });
   const workers: WorkerHandle[] = [];
-  const env = (overrides: Record<string, string> = {}) =>
-    parseEnv({
-      WORKER_ID: `worker-${randomBytes(3).toString('hex')}`,
-      DATA_DIR: dataDir,
+  const env = (overrides: Record<string, string> = {}) => {
+    const workerId = overrides.WORKER_ID ?? `worker-${randomBytes(3).toString('hex')}`;
+    return parseEnv({
+      WORKER_ID: workerId,
+      // Each worker has its own volume, as each StatefulSet pod does.
+      DATA_DIR: join(dataDir, workerId),
       NATS_URL,
       NATS_PREFIX: prefix,
       PORT: '0',
@@ -74,6 +77,7 @@ export async function startWorld(options: { qrRefs?: number } = {}): Promise<Wor
       BAILEYS_LOG_LEVEL: 'silent',
       ...overrides,
     });
+  };
   return {
     sim,
     bus,
@@ -119,3 +123,25 @@ export async function startWorld(options: { qrRefs?: number } = {}): Promise<Wor
 
 export const newInstanceId = () => newId('instance');
 export const newCustomerId = () => newId('customer');
+
+/** Assigns a new instance to `workerId` and links it to `msisdn` by scanning its QR with the simulated phone. */
+export async function linkInstance(
+  world: WorkerWorld,
+  workerId: string,
+  msisdn: string,
+): Promise<{ instanceId: string; customerId: string }> {
+  const instanceId = newInstanceId();
+  const customerId = newCustomerId();
+  const { subjects } = world.bus;
+  const assigned = await world.command(subjects.worker(workerId, 'assign'), {
+    instance_id: instanceId,
+    customer_id: customerId,
+  });
+  if (!assigned.ok) throw new Error(assigned.error.message);
+  await world.waitForEvent((e) => e.type === 'qr.updated' && e.instance_id === instanceId);
+  const qr = await world.command<{ qr: string }>(subjects.command(instanceId, 'qr'));
+  if (!qr.ok) throw new Error(qr.error.message);
+  world.sim.scanQr(msisdn, qr.data.qr);
+  await world.waitForEvent((e) => e.type === 'instance.connected' && e.instance_id === instanceId);
+  return { instanceId, customerId };
+}

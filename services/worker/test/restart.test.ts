@@ -41,7 +41,14 @@ describe('worker crash and restart', () => {
     children.push(first);
     const instanceId = newInstanceId();
     const customerId = newCustomerId();
-    expect((await world.command(bus.subjects.worker('worker-crash', 'assign'), { instance_id: instanceId, customer_id: customerId })).ok).toBe(true);
+    expect(
+      (
+        await world.command(bus.subjects.worker('worker-crash', 'assign'), {
+          instance_id: instanceId,
+          customer_id: customerId,
+        })
+      ).ok,
+    ).toBe(true);
     await world.waitForEvent((e) => e.type === 'qr.updated' && e.instance_id === instanceId);
     const qr = await world.command<{ qr: string }>(bus.subjects.command(instanceId, 'qr'));
     if (!qr.ok) throw new Error(qr.error.message);
@@ -59,21 +66,31 @@ describe('worker crash and restart', () => {
     expect(queued.ok).toBe(true);
     await first.kill('SIGKILL');
     const killedAt = world.events.length;
-    await access(join(world.dataDir, 'sessions', instanceId, 'creds.json'));
+    await access(join(world.dataDir, 'worker-crash', 'sessions', instanceId, 'creds.json'));
 
     const second = await spawnWorker(sim, childEnv('worker-crash'));
     children.push(second);
     await world.waitForEvent(
-      (e) => e.type === 'instance.connected' && e.instance_id === instanceId && world.events.indexOf(e) >= killedAt,
+      (e) =>
+        e.type === 'instance.connected' &&
+        e.instance_id === instanceId &&
+        world.events.indexOf(e) >= killedAt,
     );
     await world.waitForEvent((e) => e.type === 'message.sent' && e.data.message_id === messageId);
     await expect
-      .poll(() => sim.inbox('4915200000002').filter((m) => !m.ownDeviceCopy && m.text === 'sent just before the crash').length)
+      .poll(
+        () =>
+          sim
+            .inbox('4915200000002')
+            .filter((m) => !m.ownDeviceCopy && m.text === 'sent just before the crash').length,
+      )
       .toBe(1);
     const afterKill = world.events.slice(killedAt).filter((e) => e.instance_id === instanceId);
     expect(afterKill.map((e) => e.type)).not.toContain('qr.updated');
     // Still exactly one after the replay window has passed.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(sim.inbox('4915200000002').filter((m) => !m.ownDeviceCopy && m.text === 'sent just before the crash')).toHaveLength(1);
+    expect(
+      sim.inbox('4915200000002').filter((m) => !m.ownDeviceCopy && m.text === 'sent just before the crash'),
+    ).toHaveLength(1);
   });
 });

@@ -305,13 +305,25 @@ export class InstanceSession {
     }
     this.#closeSocket();
     clearTimeout(this.#reconnectTimer);
-    this.#connect('pairing');
+    this.#qrBudget.use(Date.now());
+    void this.#openStore()
+      .then(() => this.#connect('pairing'))
+      .catch((error: Error) =>
+        this.#deps.logger.error(
+          { instance_id: this.instanceId, err: error.message },
+          'could not start pairing',
+        ),
+      );
+  }
+
+  async #openStore(): Promise<void> {
+    this.#store ??= await openAuthStore(this.#deps.authDir);
   }
 
   #connect(reason: 'start' | 'restart' | 'pairing' | 'reconnect' | 'restart_required'): void {
     if (this.#stopped || !this.#store) return;
     const now = Date.now();
-    if (!this.registered) this.#qrBudget.use(now);
+    if (!this.registered && reason === 'start') this.#qrBudget.use(now);
     else if (reason === 'reconnect' || reason === 'restart') this.#reconnectBudget.use(now);
     this.qr = null;
     this.#setStatus('connecting', this.status === 'connecting' ? this.lastError : null);
@@ -486,11 +498,11 @@ export class InstanceSession {
     );
   }
 
+  /** Deletes the auth-state directory; a fresh one is created only when a new pairing starts. */
   async #wipe(): Promise<void> {
     await this.#store?.close();
     this.#store = null;
     await wipeAuthStore(this.#deps.authDir);
-    this.#store = await openAuthStore(this.#deps.authDir);
     this.phone = null;
     this.pushName = null;
   }

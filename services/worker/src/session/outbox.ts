@@ -1,10 +1,10 @@
 // The durable send queue of one instance: a message is written here (fsynced) before the worker tells the
 // gateway "queued", and removed only after its outcome event is published. After a crash, what is left is
 // replayed in acceptance order with the same WhatsApp message id.
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type SendRequest, sendRequest } from '@whatisup/contracts';
-import { removeDurably, writeFileDurably } from './durable-file.ts';
+import { ensureDir, fsyncDir, writeFileAtomic } from '../auth-state/atomic-file.ts';
 
 export interface OutboxEntry {
   request: SendRequest;
@@ -20,16 +20,18 @@ export class Outbox {
   }
 
   async put(entry: OutboxEntry): Promise<void> {
-    await writeFileDurably(this.#path(entry.request.message_id), JSON.stringify(entry));
+    await ensureDir(this.#dir);
+    await writeFileAtomic(this.#path(entry.request.message_id), JSON.stringify(entry));
   }
 
   async remove(messageId: string): Promise<void> {
-    await removeDurably(this.#path(messageId));
+    await rm(this.#path(messageId), { force: true });
+    await fsyncDir(this.#dir);
   }
 
   /** Entries left by a previous run, oldest first (message ids sort by acceptance time). */
   async pending(): Promise<OutboxEntry[]> {
-    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    await ensureDir(this.#dir);
     const files = (await readdir(this.#dir)).filter((f) => f.endsWith('.json')).sort();
     const entries: OutboxEntry[] = [];
     for (const file of files) {
