@@ -102,6 +102,10 @@ describe('WhatsApp-side refusal switch', () => {
     const { msisdn, client } = await linked();
     const contact = String(nextNumber++);
     sim.createAccount(contact);
+    // Baileys' event buffer can get stuck (a stale flush timer) until the next inbound stanza, which would hold back
+    // the error update for up to 30 s; an inbound message first puts it in a known state (see README)
+    const hello = await sim.sendText(contact, msisdn, 'hello');
+    await client.waitFor('messages.upsert', (u) => u.messages.some((m) => m.key.id === hello.id));
     sim.setRateLimited(msisdn, true);
     const sent = await client.sock.sendMessage(`${contact}@s.whatsapp.net`, { text: 'too many' });
     const failed = await client.waitForStatus(sent!.key.id!, 0);
