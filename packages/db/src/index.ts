@@ -13,6 +13,7 @@ export * from './queries/audit-events.ts';
 export * from './queries/customers.ts';
 export * from './queries/delivery-dispatch.ts';
 export * from './queries/instances.ts';
+export * from './queries/messages.ts';
 export type { Page } from './queries/pagination.ts';
 export * from './queries/projection.ts';
 export * from './queries/webhook-deliveries.ts';

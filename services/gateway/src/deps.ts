@@ -4,11 +4,14 @@ import type { Redis } from 'ioredis';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { RateLimiter } from './rate-limit/rate-limiter.ts';
+import type { WorkerRegistry } from './workers/registry.ts';
+import type { WorkerClient } from './workers/worker-client.ts';
 
 export interface GatewayConfig {
   rateLimit: { burst: number; perSecond: number };
   apiKeyCacheTtlMs: number;
   maxBodyBytes: number;
+  /** Also lets media URLs of sends point at private addresses (the worker fetches them). */
   webhookAllowPrivateTargets: boolean;
 }
 
@@ -17,6 +20,9 @@ export interface GatewayDeps {
   sql: Sql;
   redis: Redis;
   nats: NatsConnection;
+  /** Request/reply to session workers (placement and instance commands). */
+  workers: WorkerClient;
+  workerRegistry: WorkerRegistry;
   rateLimiter: RateLimiter;
   secretBox: SecretBox;
   logger: Logger;

@@ -27,6 +27,8 @@ export const envSchema = z.object({
     .min(1024)
     .max(50 * 1024 * 1024)
     .default(1024 * 1024),
+  WORKER_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  WORKER_REGISTRY_TTL_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.default(false),
   MIGRATE_ON_START: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

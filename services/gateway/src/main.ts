@@ -1,14 +1,16 @@
 // Gateway process: config, connections, HTTP server, graceful shutdown.
 import { serve } from '@hono/node-server';
+import { connectNatsBus } from '@whatisup/bus';
 import { createDb, createSecretBox, parseSecretsKey, runMigrations } from '@whatisup/db';
 import { Redis } from 'ioredis';
-import { connect } from 'nats';
 import pino from 'pino';
 import { createApp } from './app.ts';
 import { parseEnv } from './env.ts';
 import { FailoverRateLimiter } from './rate-limit/failover-rate-limiter.ts';
 import { LocalTokenBucket } from './rate-limit/local-token-bucket.ts';
 import { RedisTokenBucket } from './rate-limit/redis-token-bucket.ts';
+import { kvWorkerRegistry } from './workers/registry.ts';
+import { WorkerClient } from './workers/worker-client.ts';
 
 let env: ReturnType<typeof parseEnv>;
 let secretsKey: Buffer;
@@ -36,11 +38,11 @@ const redis = new Redis(env.REDIS_URL, {
   retryStrategy: (times) => Math.min(times * 200, 2_000),
 });
 redis.on('error', (error) => logger.debug({ err: error.message }, 'redis error'));
-const nats = await connect({
-  servers: env.NATS_URL,
+const bus = await connectNatsBus({
+  url: env.NATS_URL,
+  prefix: env.NATS_PREFIX,
   name: 'whatisup-gateway',
-  maxReconnectAttempts: -1,
-  waitOnFirstConnect: true,
+  registryTtlMs: env.WORKER_REGISTRY_TTL_MS,
 });
 
 const rateLimiter = new FailoverRateLimiter(
@@ -52,7 +54,9 @@ const app = createApp({
   db,
   sql,
   redis,
-  nats,
+  nats: bus.nc,
+  workers: new WorkerClient(bus.nc, bus.subjects, { timeoutMs: env.WORKER_COMMAND_TIMEOUT_MS, logger }),
+  workerRegistry: kvWorkerRegistry(() => bus.workerRegistry(), { ttlMs: env.WORKER_REGISTRY_TTL_MS }),
   rateLimiter,
   secretBox: createSecretBox(secretsKey),
   logger,
@@ -82,7 +86,7 @@ async function shutdown(signal: string): Promise<void> {
   }, env.SHUTDOWN_TIMEOUT_MS);
   force.unref();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.allSettled([nats.drain(), redis.quit(), closeDb()]);
+  await Promise.allSettled([bus.close(), redis.quit(), closeDb()]);
   logger.info('stopped');
   process.exit(0);
 }

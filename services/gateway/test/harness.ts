@@ -2,10 +2,12 @@
 // with its log lines captured so tests can assert on them.
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { connectNatsBus, type NatsBus } from '@whatisup/bus';
+import type { WorkerRegistration } from '@whatisup/contracts';
 import { createDb, createSecretBox, type Database, type DbHandle, type SecretBox } from '@whatisup/db';
 import { createTestDatabase, type TestDatabase } from '@whatisup/db/testing';
 import { Redis } from 'ioredis';
-import { connect, type NatsConnection } from 'nats';
+import type { KV, NatsConnection } from 'nats';
 import pino from 'pino';
 import { createApiKey, createCustomer } from '../src/admin/operations.ts';
 import { createApp } from '../src/app.ts';
@@ -13,6 +15,9 @@ import type { GatewayConfig } from '../src/deps.ts';
 import { FailoverRateLimiter } from '../src/rate-limit/failover-rate-limiter.ts';
 import { LocalTokenBucket } from '../src/rate-limit/local-token-bucket.ts';
 import { RedisTokenBucket } from '../src/rate-limit/redis-token-bucket.ts';
+import { kvWorkerRegistry } from '../src/workers/registry.ts';
+import { WorkerClient } from '../src/workers/worker-client.ts';
+import { type StandInOptions, type StandInWorker, startStandInWorker } from './stand-in-worker.ts';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -28,6 +33,15 @@ export interface TestGateway {
   database: TestDatabase;
   redis: Redis;
   nats: NatsConnection;
+  /** This gateway's own NATS prefix (subjects, event stream, worker registry bucket). */
+  bus: NatsBus;
+  registry: KV;
+  /** The stand-in worker started by default (undefined with `standInWorker: false`). */
+  standIn: StandInWorker | undefined;
+  /** Starts another stand-in worker on this gateway's prefix; stopped on close. */
+  startWorker(options: StandInOptions): Promise<StandInWorker>;
+  /** Writes a registry entry directly (no worker behind it), e.g. a stale or draining one. */
+  putRegistration(entry: Partial<WorkerRegistration> & { worker_id: string }): Promise<void>;
   logs: string[];
   /** The box the app seals webhook secrets with, so tests can check what is stored. */
   secretBox: SecretBox;
@@ -38,7 +52,16 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(
-  options: { config?: Partial<GatewayConfig>; redis?: Redis } = {},
+  options: {
+    config?: Partial<GatewayConfig>;
+    redis?: Redis;
+    /** Instance command timeout (default 2 s). */
+    commandTimeoutMs?: number;
+    /** Registry entries older than this are ignored (default 15 s). */
+    registryTtlMs?: number;
+    /** false: no worker at all; otherwise options for the default stand-in (capacity 1000). */
+    standInWorker?: false | Partial<StandInOptions>;
+  } = {},
 ): Promise<TestGateway> {
   const database = await createTestDatabase();
   const dbHandle = createDb(database.url, { max: 10 });
@@ -46,7 +69,25 @@ export async function startTestGateway(
     options.redis ??
     new Redis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500 });
   if (!options.redis) await new Promise((resolve) => redis.once('ready', resolve));
-  const nats = await connect({ servers: NATS_URL });
+  const registryTtlMs = options.registryTtlMs ?? 15_000;
+  const bus = await connectNatsBus({
+    url: NATS_URL,
+    prefix: `t${randomBytes(6).toString('hex')}`,
+    name: 'gateway-test',
+    registryTtlMs,
+  });
+  const nats = bus.nc;
+  const registry = await bus.workerRegistry();
+  const workers: StandInWorker[] = [];
+  const startWorker = async (workerOptions: StandInOptions) => {
+    const worker = await startStandInWorker(NATS_URL, bus.subjects, registry, workerOptions);
+    workers.push(worker);
+    return worker;
+  };
+  const standIn =
+    options.standInWorker === false
+      ? undefined
+      : await startWorker({ workerId: 'stand-in', capacity: 1000, ...options.standInWorker });
   const logs: string[] = [];
   const logger = pino(
     { level: 'info' },
@@ -64,6 +105,8 @@ export async function startTestGateway(
     sql: dbHandle.sql,
     redis,
     nats,
+    workers: new WorkerClient(nats, bus.subjects, { timeoutMs: options.commandTimeoutMs ?? 2_000, logger }),
+    workerRegistry: kvWorkerRegistry(() => bus.workerRegistry(), { ttlMs: registryTtlMs }),
     rateLimiter: new FailoverRateLimiter(
       new RedisTokenBucket(redis, keyPrefix),
       new LocalTokenBucket(),
@@ -87,6 +130,24 @@ export async function startTestGateway(
     database,
     redis,
     nats,
+    bus,
+    registry,
+    standIn,
+    startWorker,
+    async putRegistration(entry) {
+      const now = new Date().toISOString();
+      await registry.put(
+        entry.worker_id,
+        JSON.stringify({
+          capacity: 10,
+          sessions: 0,
+          draining: false,
+          started_at: now,
+          updated_at: now,
+          ...entry,
+        }),
+      );
+    },
     logs,
     secretBox,
     async customer(name = 'Acme') {
@@ -105,6 +166,9 @@ export async function startTestGateway(
       return Promise.resolve(app.request(path, { ...init, headers, body })) as Promise<TestResponse>;
     },
     async close() {
+      await Promise.all(workers.map((worker) => worker.stop()));
+      await bus.jsm.streams.delete(bus.subjects.eventStream).catch(() => {});
+      await bus.jsm.streams.delete(`KV_${bus.subjects.workerRegistryBucket}`).catch(() => {});
       await nats.close();
       if (!options.redis) redis.disconnect();
       await dbHandle.close();

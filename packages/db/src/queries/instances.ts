@@ -1,5 +1,5 @@
 import { newId } from '@whatisup/contracts';
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull } from 'drizzle-orm';
 import type { Executor } from '../client.ts';
 import { instances } from '../schema/index.ts';
 import { type Page, toPage } from './pagination.ts';
@@ -51,6 +51,57 @@ export async function deleteInstance(
   const [row] = await db
     .delete(instances)
     .where(and(eq(instances.customerId, customerId), eq(instances.id, id)))
+    .returning();
+  return row;
+}
+
+/** The worker that took the instance at placement. */
+export async function setInstanceWorker(
+  db: Executor,
+  id: string,
+  workerId: string,
+): Promise<Instance | undefined> {
+  const [row] = await db
+    .update(instances)
+    .set({ workerId, updatedAt: new Date() })
+    .where(eq(instances.id, id))
+    .returning();
+  return row;
+}
+
+/**
+ * State a worker reported in a command reply. Applied only if no event was projected onto the row since
+ * the caller read it (`lastEventId` unchanged): an event is newer than the reply and wins.
+ */
+export async function applyReportedInstanceState(
+  db: Executor,
+  id: string,
+  readLastEventId: string | null,
+  state: {
+    status: string;
+    phone: string | null;
+    pushName: string | null;
+    workerId: string;
+    lastError: { code: string; message: string } | null;
+  },
+): Promise<Instance | undefined> {
+  const [row] = await db
+    .update(instances)
+    .set({
+      status: state.status,
+      phone: state.phone,
+      pushName: state.pushName,
+      workerId: state.workerId,
+      lastErrorCode: state.lastError?.code ?? null,
+      lastError: state.lastError?.message ?? null,
+      updatedAt: new Date(),
+    })
+    .where(
+      and(
+        eq(instances.id, id),
+        readLastEventId === null ? isNull(instances.lastEventId) : eq(instances.lastEventId, readLastEventId),
+      ),
+    )
     .returning();
   return row;
 }

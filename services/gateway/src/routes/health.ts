@@ -1,4 +1,7 @@
-// /healthz: the process is alive. /readyz: deep checks, 503 when any fails.
+// /healthz: the process is alive. /readyz: deep checks, 503 when any fails. The body also lists the
+// registered session workers with their sessions and caps (the seed's "MAX_SESSIONS_PER_WORKER exceeded"
+// trouble), but zero workers or full workers do not make the gateway unready: it can still serve every
+// read, and taking it out of the load balancer would not create capacity.
 import { Hono } from 'hono';
 import type { AppEnv, GatewayDeps } from '../deps.ts';
 
@@ -31,11 +34,41 @@ async function timed(check: () => Promise<unknown>): Promise<CheckResult> {
   }
 }
 
-export function createHealthRoutes(deps: Pick<GatewayDeps, 'sql' | 'redis' | 'nats'>): Hono<AppEnv> {
+type WorkersSummary = {
+  workers: { worker_id: string; sessions: number; capacity: number; draining: boolean }[];
+  sessions: { held: number; capacity: number; free: number };
+  workers_error?: string;
+};
+
+async function workersSummary(deps: Pick<GatewayDeps, 'workerRegistry'>): Promise<WorkersSummary> {
+  try {
+    const entries = await deps.workerRegistry.list();
+    const workers = entries.map(({ worker_id, sessions, capacity, draining }) => ({
+      worker_id,
+      sessions,
+      capacity,
+      draining,
+    }));
+    const held = workers.reduce((sum, w) => sum + w.sessions, 0);
+    const capacity = workers.reduce((sum, w) => sum + w.capacity, 0);
+    const free = workers.reduce((sum, w) => sum + (w.draining ? 0 : Math.max(0, w.capacity - w.sessions)), 0);
+    return { workers, sessions: { held, capacity, free } };
+  } catch (error) {
+    return {
+      workers: [],
+      sessions: { held: 0, capacity: 0, free: 0 },
+      workers_error: `worker registry unreadable: ${(error as Error).message}`,
+    };
+  }
+}
+
+export function createHealthRoutes(
+  deps: Pick<GatewayDeps, 'sql' | 'redis' | 'nats' | 'workerRegistry'>,
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const [postgres, redis, nats] = await Promise.all([
+    const [postgres, redis, nats, workers] = await Promise.all([
       timed(() => deps.sql.begin((tx) => tx.unsafe('select 1'))),
       timed(async () => {
         if ((await deps.redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
@@ -44,10 +77,24 @@ export function createHealthRoutes(deps: Pick<GatewayDeps, 'sql' | 'redis' | 'na
         if (deps.nats.isClosed()) throw new Error('connection closed');
         await deps.nats.flush();
       }),
+      Promise.race([
+        workersSummary(deps),
+        new Promise<WorkersSummary>((resolve) =>
+          setTimeout(
+            () =>
+              resolve({
+                workers: [],
+                sessions: { held: 0, capacity: 0, free: 0 },
+                workers_error: `worker registry not read within ${CHECK_TIMEOUT_MS} ms`,
+              }),
+            CHECK_TIMEOUT_MS,
+          ).unref(),
+        ),
+      ]),
     ]);
     const checks = { postgres, redis, nats };
     const ok = Object.values(checks).every((check) => check.status === 'ok');
-    return c.json({ status: ok ? 'ok' : 'fail', checks }, ok ? 200 : 503);
+    return c.json({ status: ok ? 'ok' : 'fail', checks, ...workers }, ok ? 200 : 503);
   });
   return app;
 }

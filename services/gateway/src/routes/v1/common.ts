@@ -1,6 +1,6 @@
 // Schemas shared by the v1 routes: error body, pagination, path ids, timestamps.
 import { z } from '@hono/zod-openapi';
-import { type IdKind, isId } from '@whatisup/contracts';
+import { type IdKind, INSTANCE_STATUSES, isId } from '@whatisup/contracts';
 import { ERROR_STATUS, notFound } from '../../errors.ts';
 
 export const ErrorBodySchema = z
@@ -11,6 +11,12 @@ export const ErrorBodySchema = z
       ),
       message: z.string(),
       issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      instance_status: z
+        .enum(INSTANCE_STATUSES)
+        .optional()
+        .openapi({
+          description: "On errors about an instance that cannot do this now: the instance's status",
+        }),
     }),
     correlation_id: z.string(),
   })
@@ -25,7 +31,9 @@ export function errorResponses(...statuses: number[]) {
     413: 'Request body too large (code payload_too_large)',
     415: 'Body is not JSON (code unsupported_media_type)',
     429: 'Rate limit exceeded (code rate_limited); see Retry-After',
+    502: 'The worker holding the instance answered with an unexpected error (code worker_error)',
     503: 'A dependency is unavailable; retry after Retry-After',
+    504: 'The worker holding the instance did not answer in time (code command_timeout)',
   };
   return Object.fromEntries(
     [401, 429, ...statuses].map((status) => [

@@ -45,3 +45,16 @@ export function toInstanceJson(row: Instance): z.infer<typeof InstanceSchema> {
     connected_at: iso(row.connectedAt),
   };
 }
+
+/** An MSISDN as WhatsApp knows it: country code and number, digits only. */
+export function msisdn(field: string) {
+  const expected = `${field} must be the number with its country code, digits only: 8 to 15 digits, no "+", spaces, dashes or brackets (e.g. 4915123456789)`;
+  return z
+    .string({ error: expected })
+    .max(64, expected)
+    .regex(/^[1-9][0-9]{7,14}$/, expected)
+    .openapi({
+      example: '4915123456789',
+      description: 'Country code and number, digits only (8 to 15 digits)',
+    });
+}
