@@ -93,4 +93,30 @@ describe('worker crash and restart', () => {
       sim.inbox('4915200000002').filter((m) => !m.ownDeviceCopy && m.text === 'sent just before the crash'),
     ).toHaveLength(1);
   });
+
+  it('SIGTERM: exits 0 within the grace period, leaves the device linked and the registry without its entry', async () => {
+    const { sim, bus } = world;
+    sim.createAccount('4915200000003');
+    const worker = await spawnWorker(sim, childEnv('worker-term'));
+    children.push(worker);
+    const registry = await bus.workerRegistry();
+    await expect.poll(async () => (await registry.get('worker-term'))?.operation).toBe('PUT');
+    const instanceId = newInstanceId();
+    await world.command(bus.subjects.worker('worker-term', 'assign'), {
+      instance_id: instanceId,
+      customer_id: newCustomerId(),
+    });
+    await world.waitForEvent((e) => e.type === 'qr.updated' && e.instance_id === instanceId);
+    const qr = await world.command<{ qr: string }>(bus.subjects.command(instanceId, 'qr'));
+    if (!qr.ok) throw new Error(qr.error.message);
+    sim.scanQr('4915200000003', qr.data.qr);
+    await world.waitForEvent((e) => e.type === 'instance.connected' && e.instance_id === instanceId);
+
+    const started = Date.now();
+    expect(await worker.kill('SIGTERM')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(sim.devices('4915200000003')).toHaveLength(1);
+    const entry = await registry.get('worker-term');
+    expect(entry === null || entry.operation !== 'PUT').toBe(true);
+  });
 });
