@@ -46,6 +46,8 @@ export interface Received {
   headers: IncomingHttpHeaders;
   body: string;
   at: number;
+  /** When the answer was sent (set then). */
+  finishedAt?: number;
 }
 
 export interface ReceiverReply {
@@ -85,13 +87,18 @@ export async function startReceiver(path = '/hook'): Promise<Receiver> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const request: Received = {
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      };
       received.push(request);
       const id = String(req.headers['webhook-id']);
       const count = counts.get(id) ?? 0;
       counts.set(id, count + 1);
       const answer = receiver.reply(request, count);
       const send = () => {
+        request.finishedAt = Date.now();
         res.writeHead(answer.status, answer.headers);
         res.end(answer.body ?? '');
       };

@@ -5,7 +5,7 @@ import { makeEvent, newId } from '@whatisup/contracts';
 import { applyProjections, type Projection } from '@whatisup/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toProjection } from '../src/projector.ts';
-import { createWorld, waitFor, type World } from './fixture.ts';
+import { createWorld, type World, waitFor } from './fixture.ts';
 
 let world: World;
 beforeEach(async () => {
@@ -56,7 +56,11 @@ describe('instance events', () => {
   it('move the instance through its states with phone, push name, worker and last error', async () => {
     const customer = await world.customer();
     await world.publish(customer, 'instance.connecting', { status: 'connecting', worker_id: 'worker-a' });
-    await world.publish(customer, 'qr.updated', { status: 'qr_required', qr: '2@abc', expires_at: new Date().toISOString() });
+    await world.publish(customer, 'qr.updated', {
+      status: 'qr_required',
+      qr: '2@abc',
+      expires_at: new Date().toISOString(),
+    });
     await waitFor(async () => (await instanceRow(customer.instanceId)).status === 'qr_required', 3_000);
     expect((await instanceRow(customer.instanceId)).worker_id).toBe('worker-a');
 
@@ -73,7 +77,9 @@ describe('instance events', () => {
       worker_id: 'worker-b',
       last_error_code: null,
     });
-    expect(new Date((await instanceRow(customer.instanceId)).connected_at!).toISOString()).toBe(connected.created_at);
+    expect(new Date((await instanceRow(customer.instanceId)).connected_at!).toISOString()).toBe(
+      connected.created_at,
+    );
 
     await world.publish(customer, 'instance.disconnected', {
       status: 'disconnected',
@@ -120,7 +126,11 @@ describe('message events', () => {
     const customer = await world.customer();
     const id = await queuedMessage(customer);
     await world.publish(customer, 'message.delivered', { message_id: id, wa_message_id: 'WA1' });
-    await world.publish(customer, 'message.sent', { message_id: id, wa_message_id: 'WA1', to: '15550002222' });
+    await world.publish(customer, 'message.sent', {
+      message_id: id,
+      wa_message_id: 'WA1',
+      to: '15550002222',
+    });
     await world.publish(customer, 'message.failed', {
       message_id: id,
       wa_message_id: 'WA1',
@@ -129,7 +139,11 @@ describe('message events', () => {
     const marker = await queuedMessage(customer);
     await world.publish(customer, 'message.sent', { message_id: marker, wa_message_id: 'WA2', to: '1555' });
     await waitFor(async () => (await messageRow(marker))?.status === 'sent', 3_000);
-    expect(await messageRow(id)).toMatchObject({ status: 'delivered', wa_message_id: 'WA1', error_code: null });
+    expect(await messageRow(id)).toMatchObject({
+      status: 'delivered',
+      wa_message_id: 'WA1',
+      error_code: null,
+    });
     await world.publish(customer, 'message.read', { message_id: id, wa_message_id: 'WA1' });
     await waitFor(async () => (await messageRow(id))?.status === 'read', 3_000);
   });
@@ -176,7 +190,10 @@ describe('message events', () => {
   it('skips events whose data does not match the contract, and says so in the log', async () => {
     const customer = await world.customer();
     const event = await world.publish(customer, 'message.sent', { message_id: 42 });
-    await waitFor(() => world.logs.some((line) => line.includes(event.id) && line.includes('not projected')), 3_000);
+    await waitFor(
+      () => world.logs.some((line) => line.includes(event.id) && line.includes('not projected')),
+      3_000,
+    );
   });
 });
 
