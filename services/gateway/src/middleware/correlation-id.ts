@@ -12,5 +12,7 @@ export const correlationId = createMiddleware<AppEnv>(async (c, next) => {
   c.set('correlationId', id);
   c.header(CORRELATION_HEADER, id);
   await next();
-  c.header(CORRELATION_HEADER, id);
+  // Responses built through the context already carry it; a response returned as is may not. Setting a header
+  // on a finished response copies it into a streamed one, so only do that when the header is missing.
+  if (c.res.headers.get(CORRELATION_HEADER) !== id) c.header(CORRELATION_HEADER, id);
 });
