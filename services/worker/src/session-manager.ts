@@ -4,7 +4,14 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EventData, type EventEnvelope, type eventDataSchemas, makeEvent } from '@whatisup/contracts';
 import type { Logger } from 'pino';
-import { readSessionMeta, sessionDir, wipeAuthStore, writeSessionMeta } from './auth-state/index.ts';
+import {
+  readSessionMeta,
+  sessionDir,
+  sessionsDir,
+  sweepWipedSessions,
+  wipeAuthStore,
+  writeSessionMeta,
+} from './auth-state/index.ts';
 import type { EventPublisher } from './event-publisher.ts';
 import { InstanceSession, type SessionConfig } from './session/instance-session.ts';
 import type { MediaFetcher } from './session/media-fetch.ts';
@@ -105,6 +112,7 @@ export class SessionManager {
    * without a QR; unlinked ones start a new QR pairing, within the QR budget.
    */
   async resumeAll(): Promise<number> {
+    await sweepWipedSessions(sessionsDir(this.#options.dataDir)).catch(() => {});
     const ids = (await readdir(this.#recordsDir).catch(() => [] as string[])).filter((name) =>
       /^ins_[0-9a-z]{26}$/.test(name),
     );

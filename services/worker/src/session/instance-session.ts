@@ -19,7 +19,6 @@ import makeWASocket, {
   DisconnectReason,
   jidDecode,
   type MiscMessageGenerationOptions,
-  makeCacheableSignalKeyStore,
   type WAMessage,
   type WAMessageUpdate,
   type WASocket,
@@ -332,10 +331,8 @@ export class InstanceSession {
 
     const store = this.#store;
     const sock = makeWASocket({
-      auth: {
-        creds: store.state.creds,
-        keys: makeCacheableSignalKeyStore(store.state.keys, this.#deps.baileysLogger),
-      },
+      // The store keeps only an index in memory and reads values on demand: no extra key cache per session.
+      auth: store.state,
       logger: this.#deps.baileysLogger,
       browser: Browsers.ubuntu('WhatIsUp'),
       qrTimeout: this.#deps.config.qrTimeoutMs,
