@@ -20,7 +20,7 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('wiu'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8082),
   HOST: z.string().default('0.0.0.0'),
   /** Point Baileys at a WhatsApp protocol simulator (wa-sim) instead of WhatsApp. Off by default. */
   WA_WEBSOCKET_URL: z.string().url().optional(),
