@@ -13,7 +13,8 @@ beforeEach(async () => {
 });
 afterEach(() => gw.close());
 
-const create = (name: string) => gw.request('/v1/instances', { method: 'POST', key: alice.key, json: { name } });
+const create = (name: string) =>
+  gw.request('/v1/instances', { method: 'POST', key: alice.key, json: { name } });
 
 async function workerOf(instanceId: string): Promise<string | null | undefined> {
   return (await findInstance(gw.db, alice.id, instanceId))?.workerId;
@@ -88,7 +89,9 @@ describe('placement: refusals and failures', () => {
     const { id } = await res.json();
     expect(await workerOf(id)).toBe('w-quick');
     expect(quick.held.has(id)).toBe(true);
-    await expect.poll(() => slow.releases, { timeout: 3_000 }).toContainEqual({ instance_id: id, logout: false });
+    await expect
+      .poll(() => slow.releases, { timeout: 3_000 })
+      .toContainEqual({ instance_id: id, logout: false });
     await expect.poll(() => slow.held.has(id), { timeout: 3_000 }).toBe(false);
   });
 
@@ -108,7 +111,11 @@ describe('placement: refusals and failures', () => {
     expect(listed.data.map((i: { name: string }) => i.name)).toEqual(['fits']);
     const audit = await listAuditEvents(gw.db, alice.id, { limit: 10 });
     const removal = audit.items.find((e) => e.action === 'instance.delete');
-    expect(removal?.metadata).toMatchObject({ name: 'does-not-fit', reason: 'placement_failed', error_code: 'no_capacity' });
+    expect(removal?.metadata).toMatchObject({
+      name: 'does-not-fit',
+      reason: 'placement_failed',
+      error_code: 'no_capacity',
+    });
   });
 
   it('503 no_capacity when no worker is registered at all, and the name can be used again later', async () => {

@@ -11,12 +11,9 @@ export const ErrorBodySchema = z
       ),
       message: z.string(),
       issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-      instance_status: z
-        .enum(INSTANCE_STATUSES)
-        .optional()
-        .openapi({
-          description: "On errors about an instance that cannot do this now: the instance's status",
-        }),
+      instance_status: z.enum(INSTANCE_STATUSES).optional().openapi({
+        description: "On errors about an instance that cannot do this now: the instance's status",
+      }),
     }),
     correlation_id: z.string(),
   })
