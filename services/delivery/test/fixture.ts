@@ -229,12 +229,12 @@ export async function waitFor<T>(
   check: () => Promise<T> | T,
   timeoutMs = 15_000,
   intervalMs = 20,
-): Promise<T> {
+): Promise<NonNullable<Awaited<T>>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await check();
-    if (last) return last;
+    if (last) return last as NonNullable<Awaited<T>>;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

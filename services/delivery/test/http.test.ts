@@ -4,6 +4,8 @@ import { parseEnv } from '../src/env.ts';
 import { createHttpApp } from '../src/http.ts';
 import { createWorld, type Receiver, startReceiver, type World, waitFor } from './fixture.ts';
 
+type ReadyBody = { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
+
 describe('http', () => {
   let world: World;
   let receiver: Receiver;
@@ -26,10 +28,10 @@ describe('http', () => {
 
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(200);
-    const body = await ready.json();
+    const body = (await ready.json()) as ReadyBody;
     expect(body.status).toBe('ready');
-    expect(body.checks.postgres.ok).toBe(true);
-    expect(body.checks.jetstream.detail).toMatch(/delivery_fanout: 0 pending/);
+    expect(body.checks.postgres!.ok).toBe(true);
+    expect(body.checks.jetstream!.detail).toMatch(/delivery_fanout: 0 pending/);
 
     await world.db.sql`update webhook_endpoints set paused_at = now() where id = ${endpoint.id}`;
     await world.publish(customer);
@@ -66,7 +68,7 @@ describe('http', () => {
     });
     const res = await app.request('/readyz');
     expect(res.status).toBe(503);
-    expect((await res.json()).checks.postgres.detail).toBe('connection refused');
+    expect(((await res.json()) as ReadyBody).checks.postgres!.detail).toBe('connection refused');
   });
 });
 

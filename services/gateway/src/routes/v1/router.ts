@@ -7,6 +7,7 @@ import { requireJson } from '../../middleware/require-json.ts';
 import { validationHook } from '../../validation.ts';
 import { registerAuditEventRoutes } from './audit-events/index.ts';
 import { registerInstanceRoutes } from './instances/index.ts';
+import { registerWebhookDeliveryRoutes } from './webhook-deliveries/index.ts';
 import { registerWebhookEndpointRoutes } from './webhook-endpoints/index.ts';
 
 export type V1App = OpenAPIHono<AppEnv>;
@@ -18,6 +19,7 @@ export function createV1App(deps: GatewayDeps): V1App {
   app.use(requireJson);
   registerInstanceRoutes(app, deps);
   registerWebhookEndpointRoutes(app, deps);
+  registerWebhookDeliveryRoutes(app, deps);
   registerAuditEventRoutes(app, deps);
   return app;
 }

@@ -7,6 +7,7 @@ import { registerListWebhookEndpoints } from './list.ts';
 import { registerPauseWebhookEndpoint } from './pause.ts';
 import { registerResumeWebhookEndpoint } from './resume.ts';
 import { registerRotateWebhookEndpointSecret } from './rotate-secret.ts';
+import { registerTestWebhookEndpoint } from './test.ts';
 import { registerUpdateWebhookEndpoint } from './update.ts';
 
 export function registerWebhookEndpointRoutes(app: V1App, deps: GatewayDeps): void {
@@ -18,4 +19,5 @@ export function registerWebhookEndpointRoutes(app: V1App, deps: GatewayDeps): vo
   registerPauseWebhookEndpoint(app, deps);
   registerResumeWebhookEndpoint(app, deps);
   registerRotateWebhookEndpointSecret(app, deps);
+  registerTestWebhookEndpoint(app, deps);
 }
