@@ -1,9 +1,19 @@
 // Every delivered webhook verifies with an independent Standard Webhooks implementation, over the exact bytes
 // received; headers are the documented ones; during a rotation both secrets sign.
-import { rotateWebhookEndpointSecret } from '@whatisup/db';
+import { makeWebhookTestEvent } from '@whatisup/contracts';
+import { insertTestDelivery, notifyDeliveriesDue, rotateWebhookEndpointSecret } from '@whatisup/db';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWorld, newSecret, type Receiver, startReceiver, type World, waitFor } from './fixture.ts';
+import {
+  attemptRows,
+  createWorld,
+  deliveryRows,
+  newSecret,
+  type Receiver,
+  startReceiver,
+  type World,
+  waitFor,
+} from './fixture.ts';
 
 let world: World;
 let receiver: Receiver;
@@ -91,5 +101,24 @@ describe('signed webhooks', () => {
     expect(String(second!.headers['webhook-signature']).split(' ')).toHaveLength(1);
     expect(new Webhook(newer).verify(second!.body, headersOf(second!))).toEqual(after);
     expect(() => new Webhook(oldSecret).verify(second!.body, headersOf(second!))).toThrow();
+  });
+
+  it('sends a webhook.test delivery (as the test route creates it) through the same signed path', async () => {
+    const customer = await world.customer();
+    const endpoint = await world.endpoint(customer.id, receiver.url, { events: ['message.read'] });
+    await world.start();
+    const event = makeWebhookTestEvent(customer.id, endpoint.id);
+    const delivery = await insertTestDelivery(world.db.db, {
+      customerId: customer.id,
+      endpointId: endpoint.id,
+      event,
+    });
+    await notifyDeliveriesDue(world.db.db);
+    await waitFor(() => receiver.byEventId(event.id).length === 1);
+    const [got] = receiver.byEventId(event.id);
+    expect(got!.headers['x-whatisup-event-type']).toBe('webhook.test');
+    expect(new Webhook(endpoint.secret).verify(got!.body, headersOf(got!))).toEqual(event);
+    await waitFor(async () => (await deliveryRows(world))[0]?.status === 'delivered');
+    expect((await attemptRows(world, delivery.id)).map((a) => a.trigger)).toEqual(['test']);
   });
 });
