@@ -1,3 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { projectConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({ test: { name: 'delivery', testTimeout: 60_000 } });
+export default projectConfig('delivery', { testTimeout: 60_000 });
