@@ -45,7 +45,6 @@ const REFUSALS: Record<string, ApiErrorCode> = {
   unknown_instance: 'instance_unavailable',
   draining: 'instance_unavailable',
   worker_full: 'no_capacity',
-  invalid_request: 'validation_failed',
 };
 
 export class WorkerClient {

@@ -80,7 +80,9 @@ function baseSendMessageBody(allowPrivateMediaUrls: boolean) {
         description:
           'image, video, audio, document: where the worker downloads the media (public http(s) URL)',
       }),
-    caption: text('caption', 1, MAX_CAPTION).optional().openapi({ description: 'image, video, document' }),
+    caption: text('caption', 1, MAX_CAPTION)
+      .optional()
+      .openapi({ description: `image, video, document: up to ${MAX_CAPTION} characters` }),
     filename: text('filename', 1, 255)
       .refine((value) => !/[/\\\p{Cc}]/u.test(value) && value !== '.' && value !== '..', {
         message: 'filename must be a plain file name, without "/", "\\" or control characters',
@@ -91,7 +93,7 @@ function baseSendMessageBody(allowPrivateMediaUrls: boolean) {
       .string({ error: 'mimetype must be a string' })
       .max(127, 'mimetype must be at most 127 characters')
       .regex(
-        /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;\s*[a-z0-9!#$&^_.+-]+=[a-z0-9!#$&^_.+-]+)*$/i,
+        /^[A-Za-z0-9][\w!#$&^.+-]*\/[A-Za-z0-9][\w!#$&^.+-]*(\s*;\s*[\w!#$&^.+-]+=[\w!#$&^.+-]+)*$/,
         'mimetype must be a media type such as image/jpeg or audio/ogg; codecs=opus',
       )
       .optional()

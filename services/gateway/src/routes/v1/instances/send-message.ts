@@ -179,9 +179,9 @@ async function dispatch(
     content: contentOf(body, targets),
     reply_to: targets.replyTo,
   };
+  let accepted: { wa_message_id: string };
   try {
-    const accepted = await deps.workers.command(instance.id, 'send', send, sendData, { correlationId });
-    return (await recordMessageAccepted(deps.db, row.id, accepted.wa_message_id)) ?? row;
+    accepted = await deps.workers.command(instance.id, 'send', send, sendData, { correlationId });
   } catch (error) {
     const apiError = error instanceof ApiError ? error : null;
     await markMessageFailed(deps.db, row.id, {
@@ -194,6 +194,12 @@ async function dispatch(
     );
     throw error;
   }
+  // The worker has it now; an event may already have recorded the WhatsApp id (and moved the status on).
+  return (
+    (await recordMessageAccepted(deps.db, row.id, accepted.wa_message_id)) ??
+    (await findMessage(deps.db, row.customerId, row.instanceId, row.id)) ??
+    row
+  );
 }
 
 function contentOf(body: SendMessageInput, targets: Targets): MessageContent {
