@@ -119,6 +119,8 @@ export class InstanceSession {
   readonly #ackWaiters = new Map<string, AckWaiter>();
   #connectedWaiters: Array<() => void> = [];
   readonly #onWhatsAppCache = new Map<string, { jid: string; at: number }>();
+  /** Highest receipt already emitted per WhatsApp id (1 delivered, 2 read), bounded to the most recent. */
+  readonly #receiptsSeen = new Map<string, number>();
 
   constructor(deps: SessionDeps) {
     this.#deps = deps;
@@ -736,10 +738,19 @@ export class InstanceSession {
       if (!key.fromMe || !key.id || update.status === undefined || update.status === null) continue;
       const messageId = messageIdFromWa(key.id);
       if (!messageId) continue;
-      if (update.status === 3) {
+      // Baileys folds receipts that arrive close together, so "read" can come without "delivered":
+      // a read message was delivered, and subscribers get both, in order, once each.
+      const seen = this.#receiptsSeen.get(key.id) ?? 0;
+      const level = update.status === 3 ? 1 : update.status === 4 || update.status === 5 ? 2 : 0;
+      if (level >= 1 && seen < 1)
         this.#deps.emit('message.delivered', { message_id: messageId, wa_message_id: key.id });
-      } else if (update.status === 4 || update.status === 5) {
+      if (level >= 2 && seen < 2)
         this.#deps.emit('message.read', { message_id: messageId, wa_message_id: key.id });
+      if (level > seen) {
+        this.#receiptsSeen.delete(key.id);
+        this.#receiptsSeen.set(key.id, level);
+        if (this.#receiptsSeen.size > 10_000)
+          this.#receiptsSeen.delete(this.#receiptsSeen.keys().next().value!);
       }
     }
   }

@@ -1,0 +1,247 @@
+// The whole product as separate processes (gateway, workers, delivery) on one isolated database and NATS
+// prefix, WhatsApp played by wa-sim, and a webhook receiver on 127.0.0.1 — for end-to-end tests.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { connectNatsBus } from '@whatisup/bus';
+import { createTestDatabase, type TestDatabase } from '@whatisup/db/testing';
+import { type Simulator, startSimulator } from '@whatisup/wa-sim';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface ReceivedWebhook {
+  headers: IncomingHttpHeaders;
+  raw: string;
+  body: { id: string; type: string; instance_id: string; data: Record<string, unknown> };
+}
+
+export interface Service {
+  name: string;
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface System {
+  sim: Simulator;
+  prefix: string;
+  database: TestDatabase;
+  gatewayUrl: string;
+  apiKey: string;
+  customerId: string;
+  webhooks: ReceivedWebhook[];
+  receiverUrl: string;
+  services: Service[];
+  startWorker(workerId: string, env?: Record<string, string>): Promise<Service>;
+  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  waitFor<T>(
+    probe: () => Promise<T | undefined> | T | undefined,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<T>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function spawnService(
+  name: string,
+  cwd: string,
+  args: string[],
+  env: Record<string, string>,
+  port: number,
+): Promise<Service> {
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  child.stderr!.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
+    const healthy = await fetch(`${url}/healthz`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (healthy) break;
+    if (Date.now() > deadline) throw new Error(`${name} did not become healthy:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    name,
+    child,
+    url,
+    output: () => output,
+    stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      return new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      });
+    },
+  };
+}
+
+export async function startSystem(
+  options: { workers?: Record<string, Record<string, string>> } = {},
+): Promise<System> {
+  const sim = await startSimulator({ qr: { refs: 5 }, deliveredReceiptDelayMs: 50, readReceiptDelayMs: 50 });
+  const database = await createTestDatabase();
+  const prefix = `e${randomBytes(5).toString('hex')}`;
+  const dataRoot = await mkdtemp(join(tmpdir(), 'wiu-e2e-'));
+  const common = {
+    DATABASE_URL: database.url,
+    NATS_URL,
+    NATS_PREFIX: prefix,
+    SECRETS_KEY: randomBytes(32).toString('base64'),
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+  };
+
+  const webhooks: ReceivedWebhook[] = [];
+  const receiver: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      webhooks.push({ headers: req.headers, raw, body: JSON.parse(raw) });
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+
+  const services: Service[] = [];
+  const delivery = await spawnService(
+    'delivery',
+    join(ROOT, 'services/delivery'),
+    ['src/main.ts'],
+    { ...common, DELIVERY_SCHEDULE_MS: '0,200,400,800,1600,3200', DELIVERY_POLL_INTERVAL_MS: '50' },
+    await freePort(),
+  );
+  services.push(delivery);
+  const gatewayPort = await freePort();
+  const gateway = await spawnService(
+    'gateway',
+    join(ROOT, 'services/gateway'),
+    ['src/main.ts'],
+    {
+      ...common,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `${prefix}:`,
+      RATE_LIMIT_BURST: '10000',
+      RATE_LIMIT_PER_SECOND: '1000',
+    },
+    gatewayPort,
+  );
+  services.push(gateway);
+
+  const startWorker = async (workerId: string, env: Record<string, string> = {}) => {
+    const worker = await spawnService(
+      `worker ${workerId}`,
+      join(ROOT, 'services/worker'),
+      ['--import', '@whatisup/wa-sim/trust', 'src/main.ts'],
+      {
+        ...common,
+        WORKER_ID: workerId,
+        DATA_DIR: join(dataRoot, workerId),
+        WA_WEBSOCKET_URL: sim.url,
+        WA_SIM_ROOT_PUBLIC_KEY: sim.rootPublicKey.toString('base64'),
+        ...(sim.mediaCaPem ? { WA_SIM_CA_PEM: sim.mediaCaPem } : {}),
+        MEDIA_ALLOW_PRIVATE_URLS: 'true',
+        QR_TIMEOUT_MS: '3000',
+        HEARTBEAT_MS: '500',
+        BAILEYS_LOG_LEVEL: 'silent',
+        ...env,
+      },
+      await freePort(),
+    );
+    services.push(worker);
+    return worker;
+  };
+  for (const [workerId, env] of Object.entries(options.workers ?? { 'worker-0': {} }))
+    await startWorker(workerId, env);
+
+  const created = await promisify(execFile)(
+    process.execPath,
+    ['src/admin-cli.ts', 'customer:create', '--name', 'E2E'],
+    {
+      cwd: join(ROOT, 'services/gateway'),
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url },
+    },
+  );
+  const { api_key: apiKey, customer_id: customerId } = JSON.parse(created.stdout) as {
+    api_key: string;
+    customer_id: string;
+  };
+
+  const api = (path: string, init: RequestInit & { json?: unknown } = {}) => {
+    const headers = new Headers(init.headers);
+    headers.set('Authorization', `Bearer ${apiKey}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set('Content-Type', 'application/json');
+      body = JSON.stringify(init.json);
+    }
+    return fetch(`${gateway.url}${path}`, { ...init, headers, body });
+  };
+
+  return {
+    sim,
+    prefix,
+    database,
+    gatewayUrl: gateway.url,
+    apiKey,
+    customerId,
+    webhooks,
+    receiverUrl,
+    services,
+    startWorker,
+    api,
+    async waitFor(probe, what, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (value !== undefined && value !== false) return value;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async close() {
+      await Promise.all(services.map((s) => s.stop()));
+      receiver.close();
+      await sim.close();
+      const bus = await connectNatsBus({ url: NATS_URL, prefix, name: 'e2e-cleanup' });
+      for (const stream of await bus.jsm.streams.names().next()) {
+        if (stream.startsWith(prefix) || stream === `KV_${prefix}_workers`)
+          await bus.jsm.streams.delete(stream).catch(() => {});
+      }
+      await bus.close();
+      await database.drop();
+      await rm(dataRoot, { recursive: true, force: true });
+    },
+  };
+}
