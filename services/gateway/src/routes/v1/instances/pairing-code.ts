@@ -7,6 +7,9 @@ import type { V1App } from '../router.ts';
 import { requireInstance } from './instance-access.ts';
 import { msisdn } from './schema.ts';
 
+/** The worker may first have to open a fresh connection to WhatsApp (it waits up to 15 s for it). */
+const PAIRING_TIMEOUT_MS = 20_000;
+
 const PairingCodeBody = z
   .strictObject({ phone: msisdn('phone').openapi({ description: 'The number to link, as on the phone' }) })
   .openapi('PairingCodeRequest');
@@ -43,6 +46,7 @@ export function registerInstancePairingCode(app: V1App, deps: GatewayDeps): void
     const { phone } = c.req.valid('json');
     const { code } = await deps.workers.command(instance.id, 'pairing-code', { phone }, pairingCodeData, {
       correlationId: c.get('correlationId'),
+      timeoutMs: Math.max(deps.workers.timeoutMs, PAIRING_TIMEOUT_MS),
     });
     await recordAudit(deps.db, {
       customerId,
