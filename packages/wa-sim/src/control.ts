@@ -219,6 +219,7 @@ export class SimulatorControl {
     linkedDevices: number;
     onlineDevices: number;
     connections: number;
+    messagesRelayed: number;
     iqs: Record<string, number>;
   } {
     let linkedDevices = 0;
@@ -234,6 +235,7 @@ export class SimulatorControl {
       linkedDevices,
       onlineDevices,
       connections: this.#core.connections.size,
+      messagesRelayed: this.#core.messagesRelayed,
       iqs: Object.fromEntries(this.#core.iqCounts),
     };
   }

@@ -25,6 +25,7 @@ export interface CoreOptions {
 }
 
 export const SERVER_JID = 's.whatsapp.net';
+const MAX_OFFLINE_QUEUE = 10_000;
 
 export class SimulatorCore {
   readonly options: CoreOptions;
@@ -39,6 +40,8 @@ export class SimulatorCore {
   readonly mediaAuth = newMediaAuth();
   /** Encrypted media blobs by direct path, served by the media host. */
   readonly mediaBlobs = new Map<string, Buffer>();
+  /** Message stanzas accepted from linked devices (acked without error). */
+  messagesRelayed = 0;
   /** IQs received, by namespace: lets tests see that nothing re-queries in a loop. */
   readonly iqCounts = new Map<string, number>();
   /** Registering companions waiting for a scan, by QR ref. */
@@ -100,6 +103,8 @@ export class SimulatorCore {
       return;
     }
     device.offlineQueue.push({ ...node, attrs: { ...node.attrs, offline: '1' } });
+    // a device that never comes back must not grow the simulator without bound: keep the newest stanzas
+    if (device.offlineQueue.length > MAX_OFFLINE_QUEUE) device.offlineQueue.shift();
   }
 
   newMessageId(): string {

@@ -68,6 +68,7 @@ export async function handleDeviceMessage(
     return;
   }
   device.connection?.send(ack);
+  core.messagesRelayed++;
   core.events.record({ type: 'message.relayed', from: sender.msisdn, fromDevice: device.id, to, id });
   const chat = jidDecode(to)?.user ?? '';
   for (const part of encryptedParts(node)) {

@@ -118,4 +118,16 @@ describe('contact lookup', () => {
     const result = await client.sock.onWhatsApp(CONTACT, '19990000001');
     expect(result).toEqual([{ jid: `${CONTACT}@s.whatsapp.net`, exists: true }]);
   });
+
+  it('lets a send to an unknown number "succeed" with only the own-phone copy and no receipt', async () => {
+    const sent = await client.sock.sendMessage('19990000002@s.whatsapp.net', { text: 'anyone there?' });
+    const id = sent!.key.id!;
+    await sim.events.waitFor('message.relayed', (e) => e.id === id && !e.error);
+    await sim.events.waitFor('phone.received', (e) => e.msisdn === ME && e.id === id);
+    expect(sim.inbox(ME).find((m) => m.id === id)).toMatchObject({
+      chat: '19990000002',
+      ownDeviceCopy: true,
+    });
+    expect(sim.events.since().filter((e) => e.type === 'receipt.sent' && e.id === id)).toEqual([]);
+  });
 });
