@@ -1,8 +1,10 @@
 // Prometheus metrics of one worker process.
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 export function createWorkerMetrics() {
   const registry = new Registry();
+  // process_resident_memory_bytes, nodejs_heap_size_used_bytes, event-loop lag, GC: what a session costs.
+  collectDefaultMetrics({ register: registry });
   return {
     registry,
     sessionsByState: new Gauge({
