@@ -67,10 +67,13 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
       return { duplicate: ack.duplicate, seq: ack.seq };
     },
     workerRegistry() {
-      registry ??= js.views.kv(subjects.workerRegistryBucket, {
-        ttl: options.registryTtlMs ?? 15_000,
-        history: 1,
-      });
+      registry ??= js.views
+        .kv(subjects.workerRegistryBucket, { ttl: options.registryTtlMs ?? 15_000, history: 1 })
+        .catch((error: unknown) => {
+          // Do not keep a failed attempt: the next caller tries again.
+          registry = undefined;
+          throw error;
+        });
       return registry;
     },
     async close() {
