@@ -1,6 +1,7 @@
 import { newId } from '@whatisup/contracts';
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import type { Executor } from '../client.ts';
+import type { Database, Executor } from '../client.ts';
+import { preparedFor } from '../prepared.ts';
 import { apiKeys, customers } from '../schema/index.ts';
 
 export type ApiKey = typeof apiKeys.$inferSelect;
@@ -25,10 +26,28 @@ export interface KeyPrincipal {
 }
 
 /** The hot path of every authenticated request: one unique-index lookup joined to its customer. */
+const findKeyStatements = new WeakMap<Database, ReturnType<typeof prepareFindKey>>();
+function prepareFindKey(db: Database) {
+  return db
+    .select({
+      keyId: apiKeys.id,
+      customerId: apiKeys.customerId,
+      revokedAt: apiKeys.revokedAt,
+      rateLimitBurst: customers.rateLimitBurst,
+      rateLimitPerSecond: customers.rateLimitPerSecond,
+    })
+    .from(apiKeys)
+    .innerJoin(customers, eq(customers.id, apiKeys.customerId))
+    .where(eq(apiKeys.keyHash, sql.placeholder('keyHash')))
+    .prepare('find_key_principal');
+}
+
 export async function findKeyPrincipalByHash(
   db: Executor,
   keyHash: string,
 ): Promise<KeyPrincipal | undefined> {
+  const prepared = preparedFor(findKeyStatements, db, prepareFindKey);
+  if (prepared) return (await prepared.execute({ keyHash }))[0];
   const [row] = await db
     .select({
       keyId: apiKeys.id,

@@ -1,6 +1,7 @@
 import { newId } from '@whatisup/contracts';
-import { and, asc, eq, gt, isNull } from 'drizzle-orm';
-import type { Executor } from '../client.ts';
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Database, Executor } from '../client.ts';
+import { preparedFor } from '../prepared.ts';
 import { instances } from '../schema/index.ts';
 import { type Page, toPage } from './pagination.ts';
 
@@ -17,11 +18,25 @@ export async function insertInstance(
   return row!;
 }
 
+const findInstanceStatements = new WeakMap<Database, ReturnType<typeof prepareFindInstance>>();
+function prepareFindInstance(db: Database) {
+  return db
+    .select()
+    .from(instances)
+    .where(
+      and(eq(instances.customerId, sql.placeholder('customerId')), eq(instances.id, sql.placeholder('id'))),
+    )
+    .prepare('find_instance');
+}
+
+/** The API's hottest read: one instance of one customer (every instance route starts here). */
 export async function findInstance(
   db: Executor,
   customerId: string,
   id: string,
 ): Promise<Instance | undefined> {
+  const prepared = preparedFor(findInstanceStatements, db, prepareFindInstance);
+  if (prepared) return (await prepared.execute({ customerId, id }))[0];
   const [row] = await db
     .select()
     .from(instances)
