@@ -50,6 +50,24 @@ function positive(name: string, raw: string | undefined): number | null {
   return value;
 }
 
+// Everything the command line can get wrong is refused before touching the database.
+const REQUIRED: Record<string, Array<keyof typeof values>> = {
+  'customer:create': ['name'],
+  'key:create': ['customer'],
+  'key:list': ['customer'],
+  'key:revoke': ['key'],
+  'rate-limit:set': ['customer'],
+};
+if (!command) fail('no command');
+const required = REQUIRED[command];
+if (!required) fail(`unknown command "${command}"`);
+for (const option of required) if (!values[option]) fail(`--${option} is required`);
+const rateLimit =
+  command !== 'rate-limit:set' || values.clear
+    ? { burst: null, perSecond: null }
+    : { burst: positive('burst', values.burst), perSecond: positive('per-second', values['per-second']) };
+if (rateLimit.burst !== null && !Number.isInteger(rateLimit.burst)) fail('--burst must be a whole number');
+
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/whatisup';
 await runMigrations(url);
 const { db, close } = createDb(url, { max: 2, applicationName: 'whatisup-admin' });
@@ -92,13 +110,9 @@ try {
     }
     case 'rate-limit:set': {
       if (!values.customer) fail('--customer is required');
-      const limit = values.clear
-        ? { burst: null, perSecond: null }
-        : { burst: positive('burst', values.burst), perSecond: positive('per-second', values['per-second']) };
-      if (limit.burst !== null && !Number.isInteger(limit.burst)) fail('--burst must be a whole number');
-      if (!(await setRateLimit(db, values.customer, limit))) fail(`no customer ${values.customer}`);
+      if (!(await setRateLimit(db, values.customer, rateLimit))) fail(`no customer ${values.customer}`);
       console.log(
-        `rate limit for ${values.customer}: burst ${limit.burst ?? 'default'}, ${limit.perSecond ?? 'default'}/s`,
+        `rate limit for ${values.customer}: burst ${rateLimit.burst ?? 'default'}, ${rateLimit.perSecond ?? 'default'}/s`,
       );
       break;
     }
