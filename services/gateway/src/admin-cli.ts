@@ -1,7 +1,5 @@
 // Operator CLI: `pnpm admin <command>`. Talks to DATABASE_URL directly.
 import { parseArgs } from 'node:util';
-import { createDb, listApiKeys, runMigrations } from '@whatisup/db';
-import { createApiKey, createCustomer, revokeApiKey, setRateLimit } from './admin/operations.ts';
 
 const USAGE = `usage: pnpm admin <command> [options]
 
@@ -68,6 +66,9 @@ const rateLimit =
     : { burst: positive('burst', values.burst), perSecond: positive('per-second', values['per-second']) };
 if (rateLimit.burst !== null && !Number.isInteger(rateLimit.burst)) fail('--burst must be a whole number');
 
+// Loaded only now, so usage errors answer fast.
+const { createDb, listApiKeys, runMigrations } = await import('@whatisup/db');
+const { createApiKey, createCustomer, revokeApiKey, setRateLimit } = await import('./admin/operations.ts');
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/whatisup';
 await runMigrations(url);
 const { db, close } = createDb(url, { max: 2, applicationName: 'whatisup-admin' });

@@ -20,7 +20,10 @@ function admin(...args: string[]) {
 }
 
 describe('admin CLI', () => {
-  it('creates a customer with a key printed once and stored hashed, lists, revokes and sets limits', async () => {
+  // Each step starts a Node process: generous bounds for a loaded machine.
+  it('creates a customer with a key printed once and stored hashed, lists, revokes and sets limits', {
+    timeout: 120_000,
+  }, async () => {
     const created = JSON.parse((await admin('customer:create', '--name', 'Acme')).stdout);
     expect(created.api_key).toMatch(/^wiu_[A-Za-z0-9_-]{32}$/);
     const { db, close } = createDb(database.url, { max: 1 });
@@ -51,7 +54,7 @@ describe('admin CLI', () => {
     }
   });
 
-  it('exits 2 with usage on bad input', async () => {
+  it('exits 2 with usage on bad input', { timeout: 120_000 }, async () => {
     for (const args of [
       [],
       ['nope'],
