@@ -7,6 +7,8 @@ export function projectConfig(name: string, test: Record<string, unknown> = {}) 
       name,
       testTimeout: 30_000,
       hookTimeout: 60_000,
+      // libsignal (inside Baileys) logs every session it opens or closes: keep console output for failures.
+      silent: 'passed-only',
       ...test,
     },
   });
