@@ -23,12 +23,17 @@ let acked = 0;
 let errors = 0;
 const latencies: number[] = [];
 
-async function post(url: string, body: unknown): Promise<void> {
+/** A control API call; one retry covers a keep-alive connection closed under us on this loaded machine. */
+async function post(url: string, body: unknown, attempt = 1): Promise<void> {
   const res = await fetch(url, {
     method: 'POST',
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json' },
+  }).catch((error: unknown) => {
+    if (attempt < 3) return undefined;
+    throw error;
   });
+  if (!res) return post(url, body, attempt + 1);
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
 }
 

@@ -5,4 +5,4 @@ export type { KickKind } from './kicks.ts';
 export { RATE_LIMITED_ACK_ERROR } from './messaging.ts';
 export type { PhoneMessage, SentByPhone } from './model.ts';
 export { type Simulator, type SimulatorOptions, startSimulator } from './simulator.ts';
-export { trustSimulator } from './trust.ts';
+export { type TrustOptions, trustSimulator } from './trust-config.ts';

@@ -75,7 +75,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const control = new SimulatorControl(core);
   const handlers = connectionHandlers(core);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-  const server = createServer();
+  // clients (fetch) reuse idle keep-alive connections; outlive their idle timeout so a reuse never meets a close
+  const server = createServer({ keepAliveTimeout: 65_000 });
   server.on('upgrade', (req, socket, head) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
       core.connections.add(new Connection(ws, core.identity, handlers));
