@@ -7,6 +7,7 @@ import {
   claimDueDeliveries,
   DELIVERIES_DUE_CHANNEL,
   recordAttemptOutcomes,
+  releaseClaims,
   type SecretBox,
   type Sql,
 } from '@whatisup/db';
@@ -29,6 +30,8 @@ export interface DispatcherOptions {
   claimBatch: number;
   pollIntervalMs: number;
   leaseMs: number;
+  /** The longest one attempt can take (connect + headers + body timeouts); must be below leaseMs. */
+  maxAttemptMs: number;
 }
 
 export interface Dispatcher {
@@ -46,7 +49,17 @@ const FLUSH_DELAY_MS = 2;
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { sql, logger, metrics } = options;
-  const busy = new Map<string, number>();
+  /** Claimed and not finished, per endpoint (queued + in flight): what the claim query counts as busy. */
+  const held = new Map<string, number>();
+  const active = new Map<string, number>();
+  const queues = new Map<string, { delivery: ClaimedDelivery; claimedAt: number }[]>();
+  const toRelease: ClaimedDelivery[] = [];
+  const recording = new Set<Promise<void>>();
+  // Claim ahead of the send slots so a finished attempt is replaced without a database round trip.
+  const holdCap = options.concurrency * 2;
+  const endpointHoldCap = options.endpointConcurrency * 4;
+  const maxAttemptMs = options.maxAttemptMs;
+  let totalHeld = 0;
   const attempts = new Set<Promise<void>>();
   const keys = new Map<string, Buffer>();
   let inFlight = 0;
@@ -87,21 +100,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function run(): Promise<void> {
     while (!stopping) {
-      const free = options.concurrency - inFlight;
-      if (free <= 0) {
+      wakePending = false;
+      const room = holdCap - totalHeld;
+      if (room <= 0) {
         await waitForWake(options.pollIntervalMs);
-        wakePending = false;
         continue;
       }
-      wakePending = false;
-      const limit = Math.min(free, options.claimBatch);
+      const limit = Math.min(room, options.claimBatch);
       let claimed: ClaimedDelivery[];
       try {
         claimed = await claimDueDeliveries(sql, {
           limit,
-          scan: Math.max(limit * 4, 1_000),
-          perEndpointCap: options.endpointConcurrency,
-          busy,
+          scan: Math.max(limit * 2, 500),
+          perEndpointCap: endpointHoldCap,
+          busy: held,
           leaseMs: options.leaseMs,
         });
       } catch (error) {
@@ -109,27 +121,81 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         await waitForWake(options.pollIntervalMs);
         continue;
       }
-      for (const delivery of claimed) launch(delivery);
+      const claimedAt = Date.now();
+      for (const delivery of claimed) hold(delivery, claimedAt);
+      for (const endpointId of new Set(claimed.map((d) => d.endpointId))) pump(endpointId);
       if (claimed.length < limit) await waitForWake(options.pollIntervalMs);
     }
   }
 
-  function launch(delivery: ClaimedDelivery): void {
+  function hold(delivery: ClaimedDelivery, claimedAt: number): void {
+    let queue = queues.get(delivery.endpointId);
+    if (!queue) {
+      queue = [];
+      queues.set(delivery.endpointId, queue);
+    }
+    queue.push({ delivery, claimedAt });
+    held.set(delivery.endpointId, (held.get(delivery.endpointId) ?? 0) + 1);
+    totalHeld++;
+  }
+
+  function unhold(endpointId: string): void {
+    const left = held.get(endpointId)! - 1;
+    if (left === 0) held.delete(endpointId);
+    else held.set(endpointId, left);
+    totalHeld--;
+  }
+
+  /** Starts queued attempts of an endpoint while it and the process have free slots. */
+  function pump(endpointId: string): void {
+    const queue = queues.get(endpointId);
+    while (queue && queue.length > 0 && inFlight < options.concurrency) {
+      if ((active.get(endpointId) ?? 0) >= options.endpointConcurrency) return;
+      const { delivery, claimedAt } = queue.shift()!;
+      if (queue.length === 0) queues.delete(endpointId);
+      // Too close to the end of its lease to finish inside it: give it back rather than risk a second sender.
+      if (Date.now() - claimedAt > options.leaseMs - maxAttemptMs) {
+        unhold(endpointId);
+        toRelease.push(delivery);
+        void releaseStale();
+        continue;
+      }
+      start(delivery);
+    }
+  }
+
+  function start(delivery: ClaimedDelivery): void {
     inFlight++;
-    busy.set(delivery.endpointId, (busy.get(delivery.endpointId) ?? 0) + 1);
+    active.set(delivery.endpointId, (active.get(delivery.endpointId) ?? 0) + 1);
     const attempt = send(delivery)
       .catch((error) => logger.error({ err: error, delivery_id: delivery.id }, 'delivery attempt crashed'))
       .finally(() => {
-        const wasFull =
-          inFlight >= options.concurrency || busy.get(delivery.endpointId)! >= options.endpointConcurrency;
         inFlight--;
-        const left = busy.get(delivery.endpointId)! - 1;
-        if (left === 0) busy.delete(delivery.endpointId);
-        else busy.set(delivery.endpointId, left);
+        const left = active.get(delivery.endpointId)! - 1;
+        if (left === 0) active.delete(delivery.endpointId);
+        else active.set(delivery.endpointId, left);
+        unhold(delivery.endpointId);
         attempts.delete(attempt);
-        if (wasFull) wake();
+        pump(delivery.endpointId);
+        if (inFlight < options.concurrency) for (const other of queues.keys()) pump(other);
+        if (
+          (held.get(delivery.endpointId) ?? 0) <= options.endpointConcurrency ||
+          totalHeld <= options.concurrency
+        )
+          wake();
       });
     attempts.add(attempt);
+  }
+
+  async function releaseStale(): Promise<void> {
+    const claims = toRelease.splice(0);
+    if (claims.length === 0) return;
+    await releaseClaims(sql, claims).catch((error) =>
+      logger.warn(
+        { err: error, deliveries: claims.length },
+        'releasing claims failed; their leases will expire',
+      ),
+    );
   }
 
   async function send(delivery: ClaimedDelivery): Promise<void> {
@@ -170,7 +236,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       },
       'webhook attempt',
     );
-    await recorder.add(outcome);
+    // The send slot is free once the response is in; the outcome is written with the next batch.
+    const recorded: Promise<void> = recorder.add(outcome).finally(() => recording.delete(recorded));
+    recording.add(recorded);
   }
 
   return {
@@ -187,7 +255,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       stopping = true;
       wake();
       await loop;
+      for (const [endpointId, queue] of queues) {
+        for (const { delivery } of queue) {
+          toRelease.push(delivery);
+          unhold(endpointId);
+        }
+      }
+      queues.clear();
+      await releaseStale();
       await Promise.allSettled([...attempts]);
+      await Promise.allSettled([...recording]);
       await recorder.close();
       await unlisten?.().catch(() => {});
     },

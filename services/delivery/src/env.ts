@@ -42,7 +42,7 @@ export const envSchema = z
     DELIVERY_SCHEDULE_MS: schedule.default(DEFAULT_SCHEDULE_MS),
     DELIVERY_JITTER: z.coerce.number().min(0).max(0.9).default(0.2),
     DELIVERY_CONCURRENCY: int(1, 10_000).default(256),
-    DELIVERY_ENDPOINT_CONCURRENCY: int(1, 1_000).default(16),
+    DELIVERY_ENDPOINT_CONCURRENCY: int(1, 1_000).default(32),
     DELIVERY_CLAIM_BATCH: int(1, 5_000).default(500),
     DELIVERY_POLL_INTERVAL_MS: int(10, 60_000).default(1_000),
     DELIVERY_CONNECT_TIMEOUT_MS: int(100, 60_000).default(5_000),

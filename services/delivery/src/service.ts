@@ -81,6 +81,7 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
     claimBatch: config.claimBatch,
     pollIntervalMs: config.pollIntervalMs,
     leaseMs: config.leaseMs,
+    maxAttemptMs: config.connectTimeoutMs + 2 * config.responseTimeoutMs,
   });
   const stream = bus.subjects.eventStream;
   for (const durable of Object.values(CONSUMERS))

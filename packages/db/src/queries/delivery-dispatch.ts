@@ -93,10 +93,11 @@ export async function claimDueDeliveries(sql: Sql, opts: ClaimOptions): Promise<
     with window_rows as (
       select d.id, d.endpoint_id, d.next_attempt_at
       from webhook_deliveries d
-      join webhook_endpoints e on e.id = d.endpoint_id
       where d.status = 'pending' and d.next_attempt_at <= now()
-        and e.paused_at is null and e.disabled_at is null
         and d.endpoint_id <> all(${saturated}::text[])
+        and exists (
+          select 1 from webhook_endpoints e
+          where e.id = d.endpoint_id and e.paused_at is null and e.disabled_at is null)
       order by d.next_attempt_at
       limit ${opts.scan}
     ), ranked as (
@@ -205,4 +206,25 @@ export async function pendingByEndpoint(sql: Sql, limit: number): Promise<QueueD
       extract(epoch from now() - min(created_at))::float8 as "oldestPendingSeconds"
     from webhook_deliveries where status = 'pending'
     group by endpoint_id order by count(*) desc limit ${limit}`;
+}
+
+/**
+ * Gives back claimed deliveries whose attempt never started (shutdown, or held locally too long to start
+ * safely within the lease): the claim's attempt is not spent and the delivery is due again at once.
+ */
+export async function releaseClaims(
+  sql: Sql,
+  claims: { id: string; attempt: number; trigger: string }[],
+): Promise<void> {
+  if (claims.length === 0) return;
+  await sql`
+    update webhook_deliveries d set
+      attempts = d.attempts - 1,
+      manual_attempts = d.manual_attempts - (case when v.trigger = 'manual' then 1 else 0 end),
+      lease_expires_at = null,
+      next_attempt_at = now()
+    from unnest(
+      ${claims.map((c) => c.id)}::text[], ${claims.map((c) => c.attempt)}::int[], ${claims.map((c) => c.trigger)}::text[]
+    ) as v(id, attempt, trigger)
+    where d.id = v.id and d.attempts = v.attempt and d.lease_expires_at is not null`;
 }
