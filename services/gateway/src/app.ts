@@ -6,6 +6,7 @@ import type { AppEnv, GatewayDeps } from './deps.ts';
 import { ApiError, errorBody } from './errors.ts';
 import { correlationId } from './middleware/correlation-id.ts';
 import { requestLog } from './middleware/request-log.ts';
+import { registerDashboard } from './routes/dashboard.ts';
 import { registerDocs } from './routes/docs.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createV1App } from './routes/v1/router.ts';
@@ -30,6 +31,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   app.route('/', createHealthRoutes(deps));
   app.route('/v1', createV1App(deps));
   registerDocs(app);
+  registerDashboard(app);
 
   app.notFound((c) =>
     c.json(errorBody(new ApiError('not_found', 'no such route'), c.get('correlationId')), 404),

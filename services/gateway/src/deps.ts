@@ -13,6 +13,8 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** Also lets media URLs of sends point at private addresses (the worker fetches them). */
   webhookAllowPrivateTargets: boolean;
+  /** Comment lines on idle /v1/events/stream connections (default 15 s). */
+  eventStreamHeartbeatMs?: number;
 }
 
 export interface GatewayDeps {
@@ -27,6 +29,8 @@ export interface GatewayDeps {
   secretBox: SecretBox;
   logger: Logger;
   config: GatewayConfig;
+  /** Aborted when the process starts shutting down: long-lived responses (event streams) end on it. */
+  shutdownSignal?: AbortSignal;
 }
 
 /** Per-request values set by middleware. */

@@ -50,6 +50,7 @@ const rateLimiter = new FailoverRateLimiter(
   new LocalTokenBucket(),
   logger,
 );
+const shuttingDown = new AbortController();
 const app = createApp({
   db,
   sql,
@@ -66,6 +67,7 @@ const app = createApp({
     maxBodyBytes: env.MAX_BODY_BYTES,
     webhookAllowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE_TARGETS,
   },
+  shutdownSignal: shuttingDown.signal,
 });
 
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
@@ -85,6 +87,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }, env.SHUTDOWN_TIMEOUT_MS);
   force.unref();
+  shuttingDown.abort();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await Promise.allSettled([bus.close(), redis.quit(), closeDb()]);
   logger.info('stopped');

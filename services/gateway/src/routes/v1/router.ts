@@ -6,6 +6,7 @@ import { rateLimit } from '../../middleware/rate-limit.ts';
 import { requireJson } from '../../middleware/require-json.ts';
 import { validationHook } from '../../validation.ts';
 import { registerAuditEventRoutes } from './audit-events/index.ts';
+import { registerEventRoutes } from './events/index.ts';
 import { registerInstanceRoutes } from './instances/index.ts';
 import { registerWebhookDeliveryRoutes } from './webhook-deliveries/index.ts';
 import { registerWebhookEndpointRoutes } from './webhook-endpoints/index.ts';
@@ -21,5 +22,6 @@ export function createV1App(deps: GatewayDeps): V1App {
   registerWebhookEndpointRoutes(app, deps);
   registerWebhookDeliveryRoutes(app, deps);
   registerAuditEventRoutes(app, deps);
+  registerEventRoutes(app, deps);
   return app;
 }

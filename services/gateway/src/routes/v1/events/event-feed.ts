@@ -1,0 +1,104 @@
+// A customer's events from the JetStream stream as Server-Sent Events: one ephemeral ordered consumer per
+// connection, filtered by subject to that customer, so nothing of another customer is ever read.
+import { decodeEvent } from '@whatisup/bus';
+import type { Subjects } from '@whatisup/contracts';
+import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from 'nats';
+import type { Logger } from 'pino';
+
+export type FeedStart = { afterSeq: number } | { since: string } | 'new';
+
+export interface EventFeedOptions {
+  js: JetStreamClient;
+  subjects: Subjects;
+  customerId: string;
+  start: FeedStart;
+  heartbeatMs: number;
+  /** Aborted when the client goes away or the gateway shuts down. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/** Events a slow client may have queued before the stream is closed (it resumes with Last-Event-ID). */
+const MAX_BUFFERED_EVENTS = 1_000;
+const encoder = new TextEncoder();
+
+/** Opens the consumer (so a NATS failure is an HTTP error, not a broken stream) and returns the SSE body. */
+export async function openEventFeed(options: EventFeedOptions): Promise<ReadableStream<Uint8Array>> {
+  const { js, subjects, customerId, start } = options;
+  const consumer = await js.consumers.get(subjects.eventStream, {
+    filterSubjects: `${subjects.prefix}.evt.${customerId}.>`,
+    // Deleted when the connection ends; this only bounds what a crashed gateway leaves behind.
+    inactive_threshold: 30_000,
+    ...(start === 'new'
+      ? { deliver_policy: DeliverPolicy.New }
+      : 'afterSeq' in start
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.afterSeq + 1 }
+        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.since }),
+  });
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: 256 });
+
+  let heartbeat: NodeJS.Timeout | undefined;
+  let closed = false;
+  const stop = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    options.signal.removeEventListener('abort', stop);
+    void messages
+      .close()
+      .catch(() => {})
+      .then(() => consumer.delete())
+      .catch(() => {});
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const send = (text: string) => {
+          if (closed) return;
+          try {
+            controller.enqueue(encoder.encode(text));
+          } catch {
+            stop();
+          }
+        };
+        const end = () => {
+          if (closed) return;
+          stop();
+          try {
+            controller.close();
+          } catch {
+            // already closed by a cancel
+          }
+        };
+        if (options.signal.aborted) return end();
+        options.signal.addEventListener('abort', end, { once: true });
+        // retry: how long EventSource-style clients wait before reconnecting; the comment flushes the headers.
+        send('retry: 3000\n: connected\n\n');
+        heartbeat = setInterval(() => send(': heartbeat\n\n'), options.heartbeatMs);
+        void (async () => {
+          try {
+            for await (const message of messages) {
+              const event = decodeEvent(message.data);
+              // The subject filter already guarantees it; a mislabelled event is dropped, never shown.
+              if (event.customer_id !== customerId) continue;
+              send(`id: ${message.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+              if ((controller.desiredSize ?? 0) < -MAX_BUFFERED_EVENTS) {
+                options.logger.warn({ customer_id: customerId }, 'event stream client too slow, closing');
+                break;
+              }
+            }
+          } catch (error) {
+            if (!closed)
+              options.logger.warn({ err: (error as Error).message }, 'event stream consumer failed');
+          }
+          end();
+        })();
+      },
+      cancel() {
+        stop();
+      },
+    },
+    { highWaterMark: 1 },
+  );
+}
