@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { DEFAULT_PORTS, servicePort } from '../../deploy/image/healthcheck.ts';
 import { commandOf, defaultPort, envNames, root, serviceOf } from './services.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML of known shape; the assertions are the type check
 type Plain = Record<string, any>;
 const compose = parse(readFileSync(join(root, 'deploy/compose.yaml'), 'utf8'), { merge: true }) as Plain;
 const services = compose.services as Record<string, Plain>;
@@ -18,7 +19,17 @@ const workers = ours.filter((name) => name.startsWith('worker-'));
 describe('compose', () => {
   test('has the stack: Postgres, Redis, NATS with JetStream, migrations, gateway, two workers, delivery', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['delivery', 'gateway', 'migrate', 'nats', 'postgres', 'redis', 'wa-sim', 'worker-1', 'worker-2'].sort(),
+      [
+        'delivery',
+        'gateway',
+        'migrate',
+        'nats',
+        'postgres',
+        'redis',
+        'wa-sim',
+        'worker-1',
+        'worker-2',
+      ].sort(),
     );
     expect(services.nats?.command).toContain('--jetstream');
     for (const name of ['postgres', 'redis', 'nats']) {
@@ -29,7 +40,8 @@ describe('compose', () => {
 
   test('wa-sim runs only in the demo profile; nothing else has a profile', () => {
     expect(services['wa-sim']?.profiles).toEqual(['demo']);
-    for (const name of Object.keys(services).filter((n) => n !== 'wa-sim')) expect(services[name]?.profiles).toBeUndefined();
+    for (const name of Object.keys(services).filter((n) => n !== 'wa-sim'))
+      expect(services[name]?.profiles).toBeUndefined();
     expect(services['wa-sim']?.command.slice(0, 2)).toEqual(['node', 'packages/wa-sim/src/cli.ts']);
   });
 
@@ -54,7 +66,9 @@ describe('compose', () => {
       expect(services[name]?.environment.MIGRATE_ON_START).toBe('false');
     }
     for (const [name, service] of Object.entries(services)) {
-      for (const [dependency, { condition }] of Object.entries((service.depends_on ?? {}) as Record<string, Plain>)) {
+      for (const [dependency, { condition }] of Object.entries(
+        (service.depends_on ?? {}) as Record<string, Plain>,
+      )) {
         if (dependency === 'migrate') continue;
         expect(condition, `${name} → ${dependency}`).toBe('service_healthy');
         expect(services[dependency]?.healthcheck?.test, `${dependency} has a healthcheck`).toBeDefined();
@@ -75,7 +89,8 @@ describe('compose', () => {
       expect(unknown, name).toEqual([]);
     }
     const cli = readFileSync(join(root, 'packages/wa-sim/src/cli.ts'), 'utf8');
-    for (const v of Object.keys(services['wa-sim']?.environment ?? {})) expect(cli).toContain(`process.env.${v}`);
+    for (const v of Object.keys(services['wa-sim']?.environment ?? {}))
+      expect(cli).toContain(`process.env.${v}`);
   });
 
   test('ports and commands match the code', () => {
@@ -85,8 +100,18 @@ describe('compose', () => {
       expect(Number(s.environment.PORT), name).toBe(defaultPort(service));
       if (service !== 'worker') expect(s.command).toEqual(commandOf(service));
     }
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation syntax
     expect(services.gateway?.ports).toEqual(['${GATEWAY_PORT:-8080}:8080']);
-    for (const name of ours) expect(existsSync(join(root, services[name]?.command.find((a: string) => /\.(ts|sh)$/.test(a)))), name).toBe(true);
+    for (const name of ours)
+      expect(
+        existsSync(
+          join(
+            root,
+            services[name]?.command.find((a: string) => /\.(ts|sh)$/.test(a)),
+          ),
+        ),
+        name,
+      ).toBe(true);
     // The worker entrypoint ends in the same start command as everywhere else.
     expect(entrypoint).toContain('cd "$(dirname "$0")/../../services/worker"');
     expect(entrypoint).toMatch(/^\s*exec node src\/main\.ts$/m);
@@ -94,7 +119,11 @@ describe('compose', () => {
   });
 
   test('only the gateway (and the demo simulator) publish ports; the app runs as the image user', () => {
-    expect(Object.keys(services).filter((n) => services[n]?.ports).sort()).toEqual(['gateway', 'wa-sim']);
+    expect(
+      Object.keys(services)
+        .filter((n) => services[n]?.ports)
+        .sort(),
+    ).toEqual(['gateway', 'wa-sim']);
     for (const name of ours) {
       expect(services[name]?.user, name).toBe('10001:10001');
       expect(services[name]?.read_only, name).toBe(true);
@@ -131,9 +160,19 @@ describe('image', () => {
     const rules = readFileSync(join(root, '.dockerignore'), 'utf8')
       .split('\n')
       .filter((l) => l && !l.startsWith('#'));
-    for (const rule of ['**/node_modules', '.env', '**/.env', '.git', 'test', '**/test', 'k8s', 'deploy', '!deploy/image'])
+    for (const rule of [
+      '**/node_modules',
+      '.env',
+      '**/.env',
+      '.git',
+      'test',
+      '**/test',
+      'k8s',
+      'deploy',
+      '!deploy/image',
+    ])
       expect(rules).toContain(rule);
     for (const kept of ['services', 'packages', 'pnpm-lock.yaml', 'package.json', 'pnpm-workspace.yaml'])
-      expect(rules.filter((r) => r === kept || r.startsWith(`${kept}/`) && !r.includes('*'))).toEqual([]);
+      expect(rules.filter((r) => r === kept || (r.startsWith(`${kept}/`) && !r.includes('*')))).toEqual([]);
   });
 });

@@ -6,19 +6,27 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { type K8sObject, podContainers, podSpec, readYamlObjects, render } from './kustomize.ts';
 import { unknownFieldErrors, validateWithModels } from './kubernetes-schemas.ts';
-import { commandOf, defaultPort, definedMetrics, envNames, httpRoutes, serviceOf, shutdownDefaultMs } from './services.ts';
+import { type K8sObject, podContainers, podSpec, readYamlObjects, render } from './kustomize.ts';
+import {
+  commandOf,
+  defaultPort,
+  definedMetrics,
+  envNames,
+  httpRoutes,
+  serviceOf,
+  shutdownDefaultMs,
+} from './services.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const overlays = ['dev', 'production'] as const;
-const rendered = Object.fromEntries(overlays.map((o) => [o, render(join(root, 'k8s/overlays', o))])) as Record<
-  (typeof overlays)[number],
-  K8sObject[]
->;
+const rendered = Object.fromEntries(
+  overlays.map((o) => [o, render(join(root, 'k8s/overlays', o))]),
+) as Record<(typeof overlays)[number], K8sObject[]>;
 const dockerfile = readFileSync(join(root, 'deploy/Dockerfile'), 'utf8');
 const compose = parse(readFileSync(join(root, 'deploy/compose.yaml'), 'utf8'), { merge: true });
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML of known shape; the assertions are the type check
 type Plain = Record<string, any>;
 const find = (objects: K8sObject[], kind: string, name: string) => {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
@@ -27,8 +35,11 @@ const find = (objects: K8sObject[], kind: string, name: string) => {
 };
 const workloads = (objects: K8sObject[]) =>
   objects.filter(
-    (o) => ['Deployment', 'StatefulSet'].includes(o.kind) && o.metadata.labels?.['app.kubernetes.io/name'] === 'whatisup',
+    (o) =>
+      ['Deployment', 'StatefulSet'].includes(o.kind) &&
+      o.metadata.labels?.['app.kubernetes.io/name'] === 'whatisup',
   ) as Plain[];
+const pod = (workload: Plain | K8sObject): Plain => podSpec(workload as K8sObject) as Plain;
 const configMap = (objects: K8sObject[], name: string) =>
   (find(objects, 'ConfigMap', name).data ?? {}) as Record<string, string>;
 /** The variables a container gets: env entries plus the keys of the ConfigMaps it takes whole. */
@@ -61,12 +72,12 @@ describe.each(overlays)('overlay %s', (overlay) => {
 
   test('every env var a container sets exists in that service config schema', () => {
     for (const workload of workloads(objects)) {
-      for (const container of podSpec(workload as K8sObject).containers.concat(
-        podSpec(workload as K8sObject).initContainers ?? [],
-      )) {
+      for (const container of pod(workload).containers.concat(pod(workload).initContainers ?? [])) {
         if (container.name === 'fix-data-ownership') continue;
         const service = serviceOf(container.args);
-        const unknown = Object.keys(containerEnv(objects, container)).filter((n) => !envNames(service).has(n));
+        const unknown = Object.keys(containerEnv(objects, container)).filter(
+          (n) => !envNames(service).has(n),
+        );
         expect(unknown, `${workload.metadata.name}/${container.name} (${service})`).toEqual([]);
       }
     }
@@ -90,7 +101,7 @@ describe.each(overlays)('overlay %s', (overlay) => {
 
   test('probes hit routes the service serves, on the port it listens on', () => {
     for (const workload of workloads(objects)) {
-      for (const container of podSpec(workload as K8sObject).containers) {
+      for (const container of pod(workload).containers) {
         const service = serviceOf(container.args);
         const env = containerEnv(objects, container);
         const port = Number(env.PORT ?? defaultPort(service));
@@ -120,7 +131,8 @@ describe.each(overlays)('overlay %s', (overlay) => {
         const service = serviceOf(container.args);
         expect(container.args).toEqual(commandOf(service));
         expect(dockerfile).toContain(container.args.join(' '));
-        if (service !== 'worker' && service !== 'migrate') expect(compose.services[service].command).toEqual(container.args);
+        if (service !== 'worker' && service !== 'migrate')
+          expect(compose.services[service].command).toEqual(container.args);
       }
     }
     expect(compose.services.migrate.command).toEqual(commandOf('migrate'));
@@ -131,7 +143,7 @@ describe.each(overlays)('overlay %s', (overlay) => {
     const gid = Number(/groupadd --gid (\d+)/.exec(dockerfile)?.[1]);
     expect(dockerfile).toContain(`USER ${uid}:${gid}`);
     for (const workload of workloads(objects)) {
-      const spec = podSpec(workload as K8sObject) as Plain;
+      const spec = pod(workload);
       expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: uid, runAsGroup: gid });
       expect(spec.automountServiceAccountToken).toBe(false);
       for (const c of podContainers([workload as K8sObject]) as Plain[]) {
@@ -171,12 +183,16 @@ describe.each(overlays)('overlay %s', (overlay) => {
 
   test('every grace period covers preStop plus the service shutdown bound', () => {
     for (const workload of workloads(objects)) {
-      const spec = podSpec(workload as K8sObject) as Plain;
+      const spec = pod(workload);
       const container = spec.containers[0];
       const service = serviceOf(container.args);
-      const shutdownMs = Number(containerEnv(objects, container).SHUTDOWN_TIMEOUT_MS ?? shutdownDefaultMs(service));
+      const shutdownMs = Number(
+        containerEnv(objects, container).SHUTDOWN_TIMEOUT_MS ?? shutdownDefaultMs(service),
+      );
       const preStop = Number(container.lifecycle?.preStop?.exec?.command?.[1] ?? 0);
-      expect(spec.terminationGracePeriodSeconds, workload.metadata.name).toBeGreaterThan(preStop + shutdownMs / 1000);
+      expect(spec.terminationGracePeriodSeconds, workload.metadata.name).toBeGreaterThan(
+        preStop + shutdownMs / 1000,
+      );
     }
   });
 
@@ -198,9 +214,13 @@ describe.each(overlays)('overlay %s', (overlay) => {
     for (const service of objects.filter((o) => o.kind === 'Service') as Plain[]) {
       const pods = (workloads(objects) as Plain[])
         .concat(objects.filter((o) => o.kind === 'StatefulSet') as Plain[])
-        .find((w) => Object.entries(service.spec.selector).every(([k, v]) => w.spec.template.metadata.labels[k] === v));
+        .find((w) =>
+          Object.entries(service.spec.selector).every(([k, v]) => w.spec.template.metadata.labels[k] === v),
+        );
       expect(pods, `Service/${service.metadata.name} selects pods`).toBeDefined();
-      const ports = pods?.spec.template.spec.containers.flatMap((c: Plain) => c.ports.map((p: Plain) => p.name));
+      const ports = pods?.spec.template.spec.containers.flatMap((c: Plain) =>
+        c.ports.map((p: Plain) => p.name),
+      );
       for (const port of service.spec.ports) expect(ports).toContain(port.targetPort);
     }
   });
@@ -220,7 +240,7 @@ describe.each(overlays)('overlay %s', (overlay) => {
 describe('overlay differences', () => {
   test('dev opts into the ownership-fixing init container; production does not and uses KEDA and monitoring', () => {
     const initNames = (o: K8sObject[]) =>
-      (podSpec(find(o, 'StatefulSet', 'worker') as K8sObject).initContainers ?? []).map((c: Plain) => c.name);
+      (pod(find(o, 'StatefulSet', 'worker')).initContainers ?? []).map((c: Plain) => c.name);
     expect(initNames(rendered.dev)).toEqual(['fix-data-ownership']);
     expect(initNames(rendered.production)).toEqual([]);
     const kinds = (o: K8sObject[]) => new Set(o.map((x) => x.kind));
@@ -228,13 +248,18 @@ describe('overlay differences', () => {
       expect(kinds(rendered.production).has(kind)).toBe(true);
       expect(kinds(rendered.dev).has(kind)).toBe(false);
     }
-    expect(find(rendered.production, 'StatefulSet', 'worker').spec.replicas, 'KEDA owns the count').toBeUndefined();
+    expect(
+      find(rendered.production, 'StatefulSet', 'worker').spec.replicas,
+      'KEDA owns the count',
+    ).toBeUndefined();
   });
 
   test('KEDA scales workers up on session capacity and never down', () => {
     const scaled = find(rendered.production, 'ScaledObject', 'worker');
     expect(scaled.spec.scaleTargetRef).toMatchObject({ kind: 'StatefulSet', name: 'worker' });
-    expect(scaled.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.selectPolicy).toBe('Disabled');
+    expect(scaled.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.selectPolicy).toBe(
+      'Disabled',
+    );
     expect(scaled.spec.triggers[0].metadata.query).toContain('whatisup_worker_capacity');
   });
 
@@ -265,7 +290,8 @@ describe('overlay differences', () => {
 
   test('the unknown-field check does catch a misspelt field', () => {
     const worker = structuredClone(find(rendered.production, 'StatefulSet', 'worker')) as K8sObject;
-    (podSpec(worker).containers as Plain[])[0].readinesProbe = { httpGet: { path: '/readyz', port: 'http' } };
+    const [container] = pod(worker).containers as Plain[];
+    if (container) container.readinesProbe = { httpGet: { path: '/readyz', port: 'http' } };
     expect(unknownFieldErrors([worker]).join('\n')).toContain('readinesProbe');
   }, 60_000);
 
@@ -278,7 +304,9 @@ describe('overlay differences', () => {
     }
   })();
   test.skipIf(!kubectl).each(overlays)('kubectl kustomize %s renders the same objects', (overlay) => {
-    const output = execFileSync('kubectl', ['kustomize', join(root, 'k8s/overlays', overlay)], { encoding: 'utf8' });
+    const output = execFileSync('kubectl', ['kustomize', join(root, 'k8s/overlays', overlay)], {
+      encoding: 'utf8',
+    });
     const theirs = output
       .split(/^---$/m)
       .map((doc) => parse(doc))
@@ -288,4 +316,3 @@ describe('overlay differences', () => {
     expect(sorted(theirs)).toEqual(sorted(rendered[overlay]));
   });
 });
-

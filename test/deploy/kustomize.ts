@@ -60,7 +60,8 @@ function readKustomization(dir: string, kind: 'Kustomization' | 'Component'): Ku
   if (!k) throw new Error(`${dir}: empty kustomization.yaml`);
   if (k.kind !== kind) throw new Error(`${dir}: expected kind ${kind}, got ${k.kind}`);
   for (const field of Object.keys(k)) {
-    if (!SUPPORTED_FIELDS.has(field)) throw new Error(`${dir}: kustomization field "${field}" is not supported`);
+    if (!SUPPORTED_FIELDS.has(field))
+      throw new Error(`${dir}: kustomization field "${field}" is not supported`);
   }
   for (const label of k.labels ?? []) {
     if (label.includeSelectors || label.includeTemplates)
@@ -87,7 +88,8 @@ function build(dir: string, kind: 'Kustomization' | 'Component', input: K8sObjec
   }
   for (const component of k.components ?? []) objects = build(resolve(dir, component), 'Component', objects);
   for (const patch of k.patches ?? []) {
-    for (const p of readYamlObjects(resolve(dir, patch.path as string))) objects = applyPatch(objects, p, dir);
+    for (const p of readYamlObjects(resolve(dir, patch.path as string)))
+      objects = applyPatch(objects, p, dir);
   }
   if (k.namespace) {
     for (const object of objects) {
@@ -101,7 +103,7 @@ function build(dir: string, kind: 'Kustomization' | 'Component', input: K8sObjec
     for (const container of podContainers(objects)) {
       const [name, tag] = splitImage(container.image as string);
       if (name !== image.name) continue;
-      container.image = `${image.newName ?? name}${image.newTag ?? tag ? `:${image.newTag ?? tag}` : ''}`;
+      container.image = `${image.newName ?? name}${(image.newTag ?? tag) ? `:${image.newTag ?? tag}` : ''}`;
     }
   }
   const seen = new Set<string>();

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHttpApp } from '../../services/delivery/src/http.ts';
 import { envSchema as deliveryEnv } from '../../services/delivery/src/env.ts';
+import { createHttpApp } from '../../services/delivery/src/http.ts';
 import { envSchema as gatewayEnv } from '../../services/gateway/src/env.ts';
 import { createHealthRoutes } from '../../services/gateway/src/routes/health.ts';
 import { envSchema as workerEnv } from '../../services/worker/src/env.ts';
