@@ -196,16 +196,15 @@ describe.each(overlays)('overlay %s', (overlay) => {
     }
   });
 
-  test('gateway: zero-downtime rollout, HPA on CPU and requests/s, PDBs select real pods', () => {
+  test('gateway: zero-downtime rollout, HPA on CPU (and requests/s in production), PDBs select real pods', () => {
     const gateway = find(objects, 'Deployment', 'gateway');
     expect(gateway.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
     expect(gateway.spec.replicas, 'the HPA owns the count').toBeUndefined();
     const hpa = find(objects, 'HorizontalPodAutoscaler', 'gateway');
     expect(hpa.apiVersion).toBe('autoscaling/v2');
-    expect(hpa.spec.metrics.map((m: Plain) => m.resource?.name ?? m.object?.metric.name)).toEqual([
-      'cpu',
-      'requests_per_second',
-    ]);
+    expect(hpa.spec.metrics.map((m: Plain) => m.resource?.name ?? m.object?.metric.name)).toEqual(
+      overlay === 'production' ? ['cpu', 'requests_per_second'] : ['cpu'],
+    );
     for (const name of ['gateway', 'worker', 'delivery']) {
       const pdb = find(objects, 'PodDisruptionBudget', name);
       const pods = workloads(objects).find((w) => w.metadata.name === name);
