@@ -130,6 +130,38 @@ describe('QR expiry', () => {
   });
 });
 
+describe('WhatsApp unreachable', () => {
+  it('is reported as whatsapp_unreachable and retried with backoff, not mistaken for an expired QR', async () => {
+    const offline = await world.startWorker({
+      WA_WEBSOCKET_URL: 'ws://127.0.0.1:9/ws',
+      RECONNECT_BASE_MS: '100',
+    });
+    const instanceId = newInstanceId();
+    await world.command(world.bus.subjects.worker(offline.workerId, 'assign'), {
+      instance_id: instanceId,
+      customer_id: newCustomerId(),
+    });
+    const first = await world.waitForEvent(
+      (e) => e.type === 'instance.disconnected' && e.instance_id === instanceId,
+    );
+    expect(first.data).toMatchObject({
+      status: 'disconnected',
+      reason: 'whatsapp_unreachable',
+      will_reconnect: true,
+    });
+    await expect
+      .poll(
+        () =>
+          world.events.filter((e) => e.type === 'instance.connecting' && e.instance_id === instanceId).length,
+      )
+      .toBeGreaterThanOrEqual(2);
+    expect(world.events.some((e) => e.instance_id === instanceId && e.data.reason === 'qr_timeout')).toBe(
+      false,
+    );
+    await offline.stop();
+  });
+});
+
 describe('send failures map to error codes', () => {
   it('WhatsApp-side rate limit → message.failed rate_limited; unknown recipient → recipient_not_on_whatsapp', async () => {
     world.sim.createAccount('4915500000001');

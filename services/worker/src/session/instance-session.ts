@@ -114,6 +114,8 @@ export class InstanceSession {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   #closingOnPurpose = false;
+  /** Whether the current socket showed a QR: a timeout after one is qr_timeout, before one WhatsApp was unreachable. */
+  #qrShown = false;
   readonly #queue: OutboxEntry[] = [];
   #draining = false;
   readonly #ackWaiters = new Map<string, AckWaiter>();
@@ -347,6 +349,7 @@ export class InstanceSession {
     });
     this.#sock = sock;
     this.#closingOnPurpose = false;
+    this.#qrShown = false;
     this.lastFrameAt = Date.now();
     sock.ev.on('creds.update', () => {
       void store
@@ -372,6 +375,7 @@ export class InstanceSession {
   #onConnectionUpdate(sock: WASocket, update: Partial<ConnectionState>): void {
     if (sock !== this.#sock) return;
     if (update.qr) {
+      this.#qrShown = true;
       const expiresAt = Date.now() + this.#deps.config.qrTimeoutMs;
       this.qr = { qr: update.qr, expiresAt };
       this.#setStatus('qr_required', null);
@@ -421,6 +425,21 @@ export class InstanceSession {
             ? 'device_removed'
             : 'logged_out';
       await this.#invalidate(reason);
+      return;
+    }
+    if (!this.registered && !this.#qrShown) {
+      // Never got as far as a QR: WhatsApp was unreachable. Retry with backoff (within the reconnect budget).
+      this.#setStatus('disconnected', {
+        code: 'whatsapp_unreachable',
+        message: `Could not reach WhatsApp (${code} ${message}); retrying.`,
+      });
+      this.#deps.emit('instance.disconnected', {
+        status: 'disconnected',
+        reason: 'whatsapp_unreachable',
+        message: this.lastError!.message,
+        will_reconnect: true,
+      });
+      this.#scheduleReconnect();
       return;
     }
     if (code === DisconnectReason.timedOut && !this.registered) {
