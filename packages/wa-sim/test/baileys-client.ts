@@ -68,8 +68,8 @@ export class BaileysClient {
       auth,
       logger,
       qrTimeout: 400,
-      connectTimeoutMs: 5_000,
-      defaultQueryTimeoutMs: 5_000,
+      connectTimeoutMs: 15_000,
+      defaultQueryTimeoutMs: 15_000,
       markOnlineOnConnect: false,
       ...config,
     });

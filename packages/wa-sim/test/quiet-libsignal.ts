@@ -1,6 +1,11 @@
-// libsignal narrates its session bookkeeping with console.info ("Closing session: …"); tests do not need it.
-const info = console.info.bind(console);
-console.info = (...args: unknown[]) => {
-  if (typeof args[0] === 'string' && /^(Closing|Opening|Removing old closed) session/.test(args[0])) return;
-  info(...args);
-};
+// libsignal narrates its session bookkeeping on the console ("Closing session: …", "Closing open session in favor
+// of incoming prekey bundle"); tests do not need it.
+const CHATTER = /^(Closing|Opening|Removing old closed) (open )?session/;
+
+for (const level of ['info', 'warn'] as const) {
+  const original = console[level].bind(console);
+  console[level] = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && CHATTER.test(args[0])) return;
+    original(...args);
+  };
+}
