@@ -2,7 +2,7 @@
 // as possible, delivering to a local receiver; then a steady 500 events/s for latency from publish to receipt;
 // side by side with a bare undici POST loop to the same receiver. Each delivery counts only once its outcome is
 // recorded in Postgres. Prints figures and PASS/FAIL against the targets; asserts nothing.
-//   node test/bench/delivery.ts [--events 20000] [--rate 500] [--seconds 10] [--bare-seconds 5]
+//   node test/bench/delivery.ts [--events 20000] [--rate 500] [--seconds 10] [--bare-seconds 5] [--cpu-prof DIR]
 // The receiver runs as its own child process (`--role receiver`) so neither side steals the other's event loop.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +33,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '500' },
     seconds: { type: 'string', default: '10' },
     'bare-seconds': { type: 'string', default: '5' },
+    'cpu-prof': { type: 'string' },
   },
   strict: true,
 });
@@ -108,7 +109,8 @@ async function runBench(): Promise<void> {
     events: [],
     secretSealed: createSecretBox(secretsKey).seal(`whsec_${randomBytes(32).toString('base64')}`),
   });
-  const delivery = spawn(process.execPath, [MAIN], {
+  const profile = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] : [];
+  const delivery = spawn(process.execPath, [...profile, MAIN], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: database.url,

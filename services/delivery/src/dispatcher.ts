@@ -1,6 +1,8 @@
 // The dispatcher: claims due deliveries in batches, sends each as a signed POST within a global and a
 // per-endpoint concurrency cap, and records outcomes in batches. Any number of dispatchers may share a
 // database: the claim is a lease taken with FOR UPDATE SKIP LOCKED.
+
+import type { KeyObject } from 'node:crypto';
 import {
   type AttemptOutcome,
   type ClaimedDelivery,
@@ -36,6 +38,10 @@ export interface DispatcherOptions {
 
 export interface Dispatcher {
   start(): Promise<void>;
+  /** How many more deliveries this process would take for the endpoint right now (fan-out claims that many). */
+  room(endpointId: string): number;
+  /** Deliveries claimed elsewhere in this process (fan-out's insert-and-claim), to be sent like claimed ones. */
+  adopt(deliveries: ClaimedDelivery[]): void;
   /** Claim now (new deliveries were written by this process). */
   wake(): void;
   readonly inFlight: number;
@@ -61,7 +67,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const maxAttemptMs = options.maxAttemptMs;
   let totalHeld = 0;
   const attempts = new Set<Promise<void>>();
-  const keys = new Map<string, Buffer>();
+  const keys = new Map<string, KeyObject>();
   let inFlight = 0;
   let stopping = false;
   let wakePending = false;
@@ -88,7 +94,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     });
   }
 
-  function keyOf(sealed: string): Buffer {
+  function keyOf(sealed: string): KeyObject {
     let key = keys.get(sealed);
     if (!key) {
       if (keys.size >= 10_000) keys.clear();
@@ -248,6 +254,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       loop = run();
     },
     wake,
+    room(endpointId) {
+      if (stopping) return 0;
+      return Math.max(0, Math.min(holdCap - totalHeld, endpointHoldCap - (held.get(endpointId) ?? 0)));
+    },
+    adopt(deliveries) {
+      const claimedAt = Date.now();
+      for (const delivery of deliveries) hold(delivery, claimedAt);
+      for (const endpointId of new Set(deliveries.map((d) => d.endpointId))) pump(endpointId);
+    },
     get inFlight() {
       return inFlight;
     },

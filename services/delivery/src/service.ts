@@ -97,8 +97,39 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
       logger,
       async handle(events) {
         const customers = [...new Set(events.map((e) => e.customer_id))];
-        const rows = planDeliveries(events, await listFanOutEndpoints(sql, customers));
-        if ((await insertDeliveries(sql, rows)) > 0) dispatcher.wake();
+        const endpoints = new Map((await listFanOutEndpoints(sql, customers)).map((e) => [e.id, e]));
+        const rows = planDeliveries(events, [...endpoints.values()]);
+        // Claim what this process can send now in the same statement: no claim query, no wake-up.
+        const room = new Map<string, number>();
+        for (const row of rows) {
+          if (endpoints.get(row.endpointId)!.paused) continue;
+          const left = room.get(row.endpointId) ?? dispatcher.room(row.endpointId);
+          row.claim = left > 0;
+          room.set(row.endpointId, left - 1);
+        }
+        const { claimed } = await insertDeliveries(sql, rows, config.leaseMs);
+        const byId = new Map(events.map((e) => [e.id, e]));
+        dispatcher.adopt(
+          rows
+            .filter((row) => claimed.has(row.id))
+            .map((row) => {
+              const endpoint = endpoints.get(row.endpointId)!;
+              return {
+                id: row.id,
+                customerId: row.customerId,
+                endpointId: row.endpointId,
+                eventId: row.eventId,
+                eventType: row.eventType,
+                payload: byId.get(row.eventId)!,
+                attempt: 1,
+                manualAttempts: 0,
+                trigger: 'scheduled' as const,
+                url: endpoint.url,
+                secretSealed: endpoint.secretSealed,
+                previousSecretSealed: endpoint.previousSecretSealed,
+              };
+            }),
+        );
         metrics.recordEvents('fanout', events.length);
       },
     }),

@@ -99,13 +99,12 @@ describe('routing', () => {
     const event = await world.publish(customer);
     await waitFor(() => receiver.received.length === 1);
     // A crash between commit and ack redelivers the event: simulate by feeding it through fan-out again.
-    const { insertDeliveries } = await import('@whatisup/db');
+    const { insertDeliveries, listFanOutEndpoints } = await import('@whatisup/db');
     const { planDeliveries } = await import('../src/fan-out.ts');
-    const inserted = await insertDeliveries(
-      world.db.sql,
-      planDeliveries([event], [{ id: endpoint.id, customerId: customer.id, events: [] }]),
-    );
-    expect(inserted).toBe(0);
+    const endpoints = await listFanOutEndpoints(world.db.sql, [customer.id]);
+    expect(endpoints.map((e) => e.id)).toEqual([endpoint.id]);
+    const again = await insertDeliveries(world.db.sql, planDeliveries([event], endpoints));
+    expect(again.inserted).toBe(0);
     expect(await deliveryRows(world)).toHaveLength(1);
   });
 });

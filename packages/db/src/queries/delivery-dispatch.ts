@@ -8,13 +8,21 @@ export interface FanOutEndpoint {
   customerId: string;
   /** Empty means every event type. */
   events: string[];
+  paused: boolean;
+  url: string;
+  secretSealed: string;
+  /** The previous secret while its rotation overlap lasts, else null. */
+  previousSecretSealed: string | null;
 }
 
 /** Endpoints that receive new events: not disabled (paused ones do: their deliveries wait). */
 export async function listFanOutEndpoints(sql: Sql, customerIds: string[]): Promise<FanOutEndpoint[]> {
   if (customerIds.length === 0) return [];
   return sql<FanOutEndpoint[]>`
-    select id, customer_id as "customerId", events from webhook_endpoints
+    select id, customer_id as "customerId", events, paused_at is not null as paused, url,
+      secret_sealed as "secretSealed",
+      case when previous_secret_expires_at > now() then previous_secret_sealed end as "previousSecretSealed"
+    from webhook_endpoints
     where customer_id = any(${customerIds}::text[]) and disabled_at is null`;
 }
 
@@ -26,29 +34,52 @@ export interface NewDelivery {
   eventType: string;
   /** The envelope as JSON text. */
   payload: string;
+  /**
+   * Claimed by the inserting process at once (its first attempt is spent and leased to it), saving the claim
+   * query and the wake-up on the way to the first attempt.
+   */
+  claim?: boolean;
 }
 
 /**
  * Inserts the deliveries in one statement (one transaction), skipping any (endpoint, event) pair that already
- * exists (a redelivered event), and wakes the dispatchers when something was inserted. Returns the count.
+ * exists (a redelivered event), and wakes the dispatchers when an unclaimed one was inserted. Returns the
+ * number inserted and the ids of the claimed ones actually inserted (leased for `leaseMs`).
  */
-export async function insertDeliveries(sql: Sql, rows: NewDelivery[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const [result] = await sql<{ inserted: number }[]>`
+export async function insertDeliveries(
+  sql: Sql,
+  rows: NewDelivery[],
+  leaseMs = 0,
+): Promise<{ inserted: number; claimed: Set<string> }> {
+  if (rows.length === 0) return { inserted: 0, claimed: new Set() };
+  const result = await sql<{ id: string | null; inserted: number }[]>`
     with inserted as (
-      insert into webhook_deliveries (id, customer_id, endpoint_id, event_id, event_type, payload, next_attempt_at)
-      select id, customer_id, endpoint_id, event_id, event_type, payload::jsonb, now()
+      insert into webhook_deliveries (id, customer_id, endpoint_id, event_id, event_type, payload, attempts,
+        last_attempt_at, lease_expires_at, next_attempt_at)
+      select id, customer_id, endpoint_id, event_id, event_type, payload::jsonb,
+        case when claim::bool then 1 else 0 end,
+        case when claim::bool then now() end,
+        case when claim::bool then now() + ${leaseMs} * interval '1 millisecond' end,
+        case when claim::bool then now() + ${leaseMs} * interval '1 millisecond' else now() end
       from unnest(
         ${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.customerId)}::text[],
         ${rows.map((r) => r.endpointId)}::text[], ${rows.map((r) => r.eventId)}::text[],
-        ${rows.map((r) => r.eventType)}::text[], ${rows.map((r) => r.payload)}::text[]
-      ) as v(id, customer_id, endpoint_id, event_id, event_type, payload)
+        ${rows.map((r) => r.eventType)}::text[], ${rows.map((r) => r.payload)}::text[],
+        ${rows.map((r) => (r.claim === true ? 'true' : 'false'))}::text[]
+      ) as v(id, customer_id, endpoint_id, event_id, event_type, payload, claim)
       on conflict (endpoint_id, event_id) do nothing
-      returning 1
-    ), counted as (select count(*)::int as inserted from inserted)
-    select inserted, case when inserted > 0 then pg_notify(${DELIVERIES_DUE_CHANNEL}, '') end as notified
-    from counted`;
-  return result!.inserted;
+      returning id, lease_expires_at is not null as claimed
+    ), counted as (
+      select count(*)::int as inserted, count(*) filter (where not claimed) as unclaimed from inserted
+    ), notified as (
+      select case when unclaimed > 0 then pg_notify(${DELIVERIES_DUE_CHANNEL}, '') end from counted
+    )
+    select i.id, c.inserted from counted c left join inserted i on i.claimed
+    cross join notified`;
+  return {
+    inserted: result[0]?.inserted ?? 0,
+    claimed: new Set(result.flatMap((r) => (r.id ? [r.id] : []))),
+  };
 }
 
 export interface ClaimOptions {

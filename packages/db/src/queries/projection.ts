@@ -70,45 +70,87 @@ export async function applyProjections(
           on conflict do nothing returning event_id`
       ).map((r) => r.event_id),
     );
-    // Issued together so postgres.js pipelines them: one round trip for the whole batch.
-    await Promise.all(projections.filter((p) => fresh.has(p.eventId)).map((p) => applyOne(tx, p)));
+    const apply = projections.filter((p) => fresh.has(p.eventId));
+    // Instance changes are rare and ordered: one statement each. Message changes are batched: one statement
+    // for the inbound messages, one for the status changes. All issued together, so postgres.js pipelines them.
+    await Promise.all([
+      ...apply.flatMap((p) => (p.kind === 'instance' ? [applyInstancePatch(tx, p)] : [])),
+      insertInbound(
+        tx,
+        apply.filter((p): p is InboundMessage => p.kind === 'message_in'),
+      ),
+      updateStatuses(
+        tx,
+        apply.filter((p): p is MessageStatusPatch => p.kind === 'message_status'),
+      ),
+    ]);
     return fresh;
   });
 }
 
-function applyOne(tx: TransactionSql, p: Projection) {
-  switch (p.kind) {
-    case 'instance':
-      return tx`
-        update instances set
-          status = coalesce(${p.status ?? null}::text, status),
-          phone = coalesce(${p.phone ?? null}::text, phone),
-          push_name = case when ${p.pushName !== undefined} then ${p.pushName ?? null}::text else push_name end,
-          worker_id = coalesce(${p.workerId ?? null}::text, worker_id),
-          connected_at = coalesce(${p.connectedAt?.toISOString() ?? null}::timestamptz, connected_at),
-          last_error_code = case when ${p.lastError !== undefined} then ${p.lastError?.code ?? null}::text else last_error_code end,
-          last_error = case when ${p.lastError !== undefined} then ${p.lastError?.message ?? null}::text else last_error end,
-          last_event_id = ${p.eventId},
-          updated_at = now()
-        where id = ${p.instanceId} and customer_id = ${p.customerId}
-          and (last_event_id is null or last_event_id < ${p.eventId})`;
-    case 'message_status':
-      return tx`
-        update messages set
-          status = ${p.status},
-          wa_message_id = coalesce(wa_message_id, ${p.waMessageId}::text),
-          error_code = case when ${p.status} = 'failed' then ${p.error?.code ?? null}::text else error_code end,
-          error_message = case when ${p.status} = 'failed' then ${p.error?.message ?? null}::text else error_message end,
-          updated_at = now()
-        where id = ${p.messageId} and customer_id = ${p.customerId} and instance_id = ${p.instanceId}
-          and coalesce(array_position(${MESSAGE_STATUS_ORDER as unknown as string[]}::text[], status), 0)
-            < array_position(${MESSAGE_STATUS_ORDER as unknown as string[]}::text[], ${p.status}::text)`;
-    case 'message_in':
-      return tx`
-        insert into messages (id, customer_id, instance_id, direction, "to", type, payload, status, wa_message_id, created_at, updated_at)
-        select ${p.messageId}, i.customer_id, i.id, 'in', coalesce(i.phone, ''), ${p.type}, ${JSON.stringify(p.payload)}::jsonb,
-          'delivered', ${p.waMessageId}, ${p.createdAt.toISOString()}::timestamptz, now()
-        from instances i where i.id = ${p.instanceId} and i.customer_id = ${p.customerId}
-        on conflict (id) do nothing`;
+const rank = (status: string) =>
+  MESSAGE_STATUS_ORDER.indexOf(status as (typeof MESSAGE_STATUS_ORDER)[number]);
+
+async function updateStatuses(tx: TransactionSql, patches: MessageStatusPatch[]): Promise<void> {
+  // Several changes of one message in a batch: the furthest one wins (what applying them in turn would give).
+  const furthest = new Map<string, MessageStatusPatch>();
+  for (const patch of patches) {
+    const seen = furthest.get(patch.messageId);
+    if (!seen || rank(patch.status) > rank(seen.status))
+      furthest.set(patch.messageId, {
+        ...patch,
+        waMessageId: patch.waMessageId ?? seen?.waMessageId ?? null,
+      });
   }
+  const rows = [...furthest.values()];
+  if (rows.length === 0) return;
+  const order = MESSAGE_STATUS_ORDER as unknown as string[];
+  await tx`
+    update messages m set
+      status = v.status,
+      wa_message_id = coalesce(m.wa_message_id, v.wa_message_id),
+      error_code = case when v.status = 'failed' then v.error_code else m.error_code end,
+      error_message = case when v.status = 'failed' then v.error_message else m.error_message end,
+      updated_at = now()
+    from unnest(
+      ${rows.map((r) => r.messageId)}::text[], ${rows.map((r) => r.customerId)}::text[],
+      ${rows.map((r) => r.instanceId)}::text[], ${rows.map((r) => r.status)}::text[],
+      ${rows.map((r) => r.waMessageId)}::text[], ${rows.map((r) => r.error?.code ?? null)}::text[],
+      ${rows.map((r) => r.error?.message ?? null)}::text[]
+    ) as v(id, customer_id, instance_id, status, wa_message_id, error_code, error_message)
+    where m.id = v.id and m.customer_id = v.customer_id and m.instance_id = v.instance_id
+      and coalesce(array_position(${order}::text[], m.status), 0) < array_position(${order}::text[], v.status)`;
+}
+
+async function insertInbound(tx: TransactionSql, rows: InboundMessage[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx`
+    insert into messages (id, customer_id, instance_id, direction, "to", type, payload, status, wa_message_id,
+      created_at, updated_at)
+    select v.id, i.customer_id, i.id, 'in', coalesce(i.phone, ''), v.type, v.payload::jsonb, 'delivered',
+      v.wa_message_id, v.created_at::timestamptz, now()
+    from unnest(
+      ${rows.map((r) => r.messageId)}::text[], ${rows.map((r) => r.customerId)}::text[],
+      ${rows.map((r) => r.instanceId)}::text[], ${rows.map((r) => r.type)}::text[],
+      ${rows.map((r) => JSON.stringify(r.payload))}::text[], ${rows.map((r) => r.waMessageId)}::text[],
+      ${rows.map((r) => r.createdAt.toISOString())}::text[]
+    ) as v(id, customer_id, instance_id, type, payload, wa_message_id, created_at)
+    join instances i on i.id = v.instance_id and i.customer_id = v.customer_id
+    on conflict (id) do nothing`;
+}
+
+function applyInstancePatch(tx: TransactionSql, p: InstancePatch) {
+  return tx`
+    update instances set
+      status = coalesce(${p.status ?? null}::text, status),
+      phone = coalesce(${p.phone ?? null}::text, phone),
+      push_name = case when ${p.pushName !== undefined} then ${p.pushName ?? null}::text else push_name end,
+      worker_id = coalesce(${p.workerId ?? null}::text, worker_id),
+      connected_at = coalesce(${p.connectedAt?.toISOString() ?? null}::timestamptz, connected_at),
+      last_error_code = case when ${p.lastError !== undefined} then ${p.lastError?.code ?? null}::text else last_error_code end,
+      last_error = case when ${p.lastError !== undefined} then ${p.lastError?.message ?? null}::text else last_error end,
+      last_event_id = ${p.eventId},
+      updated_at = now()
+    where id = ${p.instanceId} and customer_id = ${p.customerId}
+      and (last_event_id is null or last_event_id < ${p.eventId})`;
 }
