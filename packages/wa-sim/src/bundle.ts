@@ -1,5 +1,6 @@
 // A Signal prekey bundle as the server hands it out, and its binary-node form for `iq xmlns=encrypt` key fetches.
 import type { BinaryNode } from '@whiskeysockets/baileys';
+import type { SimulatorCore } from './core.ts';
 import { encodeBigEndian, signalPublicKey } from './keys.ts';
 
 export interface PreKeyBundle {
@@ -53,5 +54,27 @@ export function bundleToSession(bundle: PreKeyBundle) {
     preKey: bundle.preKey
       ? { keyId: bundle.preKey.keyId, publicKey: signalPublicKey(bundle.preKey.publicKey) }
       : (undefined as unknown as { keyId: number; publicKey: Uint8Array }),
+  };
+}
+
+/** A prekey bundle for any device of any known account; a linked device's one-time prekeys are handed out once. */
+export function takeBundle(core: SimulatorCore, jid: string): PreKeyBundle | undefined {
+  const target = core.resolveJid(jid);
+  if (!target) return undefined;
+  if (target.device === 0) return target.account.phone.takeBundle();
+  const device = target.account.devices.get(target.device);
+  if (!device) return undefined;
+  const next = device.preKeys.entries().next();
+  let preKey: { keyId: number; publicKey: Buffer } | undefined;
+  if (!next.done) {
+    const [keyId, publicKey] = next.value;
+    device.preKeys.delete(keyId);
+    preKey = { keyId, publicKey };
+  }
+  return {
+    registrationId: device.registrationId,
+    identityKey: device.identityKey,
+    signedPreKey: device.signedPreKey,
+    ...(preKey ? { preKey } : {}),
   };
 }

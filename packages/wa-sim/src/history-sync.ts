@@ -1,8 +1,8 @@
 // First login after pairing: the own phone pushes an inline history-sync notification so Baileys' initial sync completes at once.
 import { deflateSync } from 'node:zlib';
 import { encodeWAMessage, proto } from '@whiskeysockets/baileys';
+import { takeBundle } from './bundle.ts';
 import type { SimulatorCore } from './core.ts';
-import { takeBundle } from './iq-router.ts';
 import { type LinkedDevice, lidJid, pnJid } from './model.ts';
 
 export function scheduleHistorySync(core: SimulatorCore, device: LinkedDevice): void {

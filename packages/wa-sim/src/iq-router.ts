@@ -1,6 +1,6 @@
 // Answers client IQs by namespace; anything the simulator does not model gets a generic empty result.
 import { type BinaryNode, getBinaryNodeChild, getBinaryNodeChildren } from '@whiskeysockets/baileys';
-import { bundleToNode } from './bundle.ts';
+import { bundleToNode, takeBundle } from './bundle.ts';
 import type { Connection } from './connection.ts';
 import { SERVER_JID, type SimulatorCore } from './core.ts';
 import { decodeBigEndian } from './keys.ts';
@@ -103,28 +103,6 @@ function storeUploadedKeys(device: LinkedDevice, node: BinaryNode): void {
       signature: Buffer.from(signature),
     };
   }
-}
-
-/** A prekey bundle for any device of any known account; a linked device's one-time prekeys are handed out once. */
-export function takeBundle(core: SimulatorCore, jid: string) {
-  const target = core.resolveJid(jid);
-  if (!target) return undefined;
-  if (target.device === 0) return target.account.phone.takeBundle();
-  const device = target.account.devices.get(target.device);
-  if (!device) return undefined;
-  const next = device.preKeys.entries().next();
-  let preKey: { keyId: number; publicKey: Buffer } | undefined;
-  if (!next.done) {
-    const [keyId, publicKey] = next.value;
-    device.preKeys.delete(keyId);
-    preKey = { keyId, publicKey };
-  }
-  return {
-    registrationId: device.registrationId,
-    identityKey: device.identityKey,
-    signedPreKey: device.signedPreKey,
-    ...(preKey ? { preKey } : {}),
-  };
 }
 
 /** Echo each requested collection at its version: no patches, no snapshot, nothing more to fetch. */

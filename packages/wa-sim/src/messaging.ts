@@ -8,8 +8,8 @@ import {
   proto,
   unpadRandomMax16,
 } from '@whiskeysockets/baileys';
+import { takeBundle } from './bundle.ts';
 import type { SimulatorCore } from './core.ts';
-import { takeBundle } from './iq-router.ts';
 import { decryptMedia, type MediaKind } from './media-crypto.ts';
 import {
   type Account,

@@ -113,6 +113,27 @@ describe('inbound 1:1 text', () => {
   });
 });
 
+describe('between two linked devices', () => {
+  it("reaches the other account's Baileys socket and its phone", async () => {
+    const OTHER = '15550500';
+    sim.createAccount(OTHER);
+    const { client: other } = await linkDevice(sim, OTHER);
+    try {
+      const sent = await client.sock.sendMessage(`${OTHER}@s.whatsapp.net`, { text: 'device to device' });
+      const upsert = await other.waitFor('messages.upsert', (u) =>
+        u.messages.some((m) => m.key.id === sent!.key.id),
+      );
+      const got = upsert.messages.find((m) => m.key.id === sent!.key.id);
+      // Baileys sends text as an extendedTextMessage
+      expect(got?.message?.extendedTextMessage?.text).toBe('device to device');
+      await sim.events.waitFor('phone.received', (e) => e.msisdn === OTHER && e.id === sent!.key.id);
+      await client.waitForStatus(sent!.key.id!, 4);
+    } finally {
+      other.end();
+    }
+  });
+});
+
 describe('contact lookup', () => {
   it('reports known numbers as on WhatsApp and unknown ones as absent', async () => {
     const result = await client.sock.onWhatsApp(CONTACT, '19990000001');
