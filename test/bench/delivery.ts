@@ -6,6 +6,7 @@
 // The receiver runs as its own child process (`--role receiver`) so neither side steals the other's event loop.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
@@ -157,12 +158,14 @@ async function runBench(): Promise<void> {
     await waitDelivered(warmup, 60_000);
 
     // Throughput: everything published at once; the clock stops when the last outcome is in Postgres.
+    const cpuBefore = cpuSeconds(delivery.pid!);
     const started = performance.now();
     await publishAll(publish, total);
     const publishedMs = performance.now() - started;
     await waitDelivered(warmup + total, 300_000);
     const elapsedS = (performance.now() - started) / 1000;
     const throughput = total / elapsedS;
+    const cpuPerDeliveryMs = ((cpuSeconds(delivery.pid!) - cpuBefore) * 1000) / total;
     const stats = await ask<{ distinct: number; posts: number }>(receiver, 'stats');
 
     // Latency at a steady rate: publish → receipt (the receiver compares with the event's created_at).
@@ -220,6 +223,10 @@ async function runBench(): Promise<void> {
     console.log(
       `delivery process: ${Math.round(throughput)} deliveries/s (${total} in ${elapsedS.toFixed(2)} s, each recorded in Postgres)`,
     );
+    console.log(
+      `delivery process CPU (user + system, all threads): ${cpuPerDeliveryMs.toFixed(3)} ms per delivery ` +
+        `(≈ ${Math.round(1000 / cpuPerDeliveryMs)} deliveries/s per fully available core)`,
+    );
     console.log(`bare undici loop: ${Math.round(bare)} posts/s (64 in flight, ${bareSeconds} s)`);
     console.log(`ratio delivery / bare: ${(throughput / bare).toFixed(3)}`);
     console.log(
@@ -262,6 +269,12 @@ function positiveInt(name: 'events' | 'rate' | 'seconds' | 'bare-seconds'): numb
     process.exit(2);
   }
   return value;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function sleep(ms: number): Promise<void> {
