@@ -260,6 +260,9 @@ describe('overlay differences', () => {
       'Disabled',
     );
     expect(scaled.spec.triggers[0].metadata.query).toContain('whatisup_worker_capacity');
+    // The query computes the desired worker count; only AverageValue turns it into replicas as is.
+    expect(scaled.spec.triggers[0].metricType).toBe('AverageValue');
+    expect(scaled.spec.triggers[0].metadata.threshold).toBe('1');
   });
 
   test('alerts: the four the runbook explains, on metrics the services export', () => {
