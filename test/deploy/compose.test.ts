@@ -118,6 +118,14 @@ describe('compose', () => {
     expect(entrypoint).toMatch(/^exec node --import @whatisup\/wa-sim\/trust src\/main\.ts$/m);
   });
 
+  test('every variable compose interpolates is documented in deploy/.env.example', () => {
+    const text = readFileSync(join(root, 'deploy/compose.yaml'), 'utf8');
+    const example = readFileSync(join(root, 'deploy/.env.example'), 'utf8');
+    const used = new Set([...text.matchAll(/\$\{([A-Z_]+)/g)].map((m) => m[1] as string));
+    expect(used.size).toBeGreaterThan(3);
+    for (const name of used) expect(example, name).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+  });
+
   test('only the gateway (and the demo simulator) publish ports; the app runs as the image user', () => {
     expect(
       Object.keys(services)
