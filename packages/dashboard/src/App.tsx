@@ -40,7 +40,7 @@ export function App() {
     <ToastProvider>
       {key && api ? (
         <ApiContext.Provider value={api}>
-          <EventProvider apiKey={key}>
+          <EventProvider api={api}>
             <Shell onSignOut={() => signOut(null)} />
           </EventProvider>
         </ApiContext.Provider>

@@ -59,7 +59,8 @@ export async function checkKey(apiKey: string): Promise<string | null> {
     return null;
   } catch (error) {
     if (error instanceof WhatIsUpApiError) {
-      if (error.status === 401) return `${error.message}. Check the key (it starts with wiu_) and try again.`;
+      if (error.status === 401)
+        return `${capitalize(error.message)}. Check the key (it starts with wiu_) and try again.`;
       if (error.status === 429) return `Too many requests: wait ${error.retryAfter ?? 1} s and try again.`;
       return `${error.message} (correlation id ${error.correlationId ?? 'n/a'})`;
     }
@@ -80,4 +81,8 @@ export function describeError(error: unknown): string {
   }
   if (error instanceof DOMException && error.name === 'AbortError') return 'Cancelled.';
   return 'The API cannot be reached. Check your connection and try again.';
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

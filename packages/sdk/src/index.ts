@@ -1,5 +1,6 @@
 export { WhatIsUpApiError } from './client/api-error.ts';
 export { createClient, type SendMessageOptions, type WhatIsUpClient } from './client/create-client.ts';
+export type { EventStreamOptions, StreamedEvent } from './client/events-stream.ts';
 export type { ClientOptions, RequestOptions } from './client/http.ts';
 export type * from './client/types.ts';
 export {

@@ -64,6 +64,9 @@ const calls: Record<string, (client: WhatIsUpClient) => Promise<unknown>> = {
   'webhookDeliveries.get': (c) => c.webhookDeliveries.get(DEL),
   'webhookDeliveries.retry': (c) => c.webhookDeliveries.retry(DEL),
   'auditEvents.list': (c) => c.auditEvents.list({ action: 'instance.create' }),
+  'events.stream': async (c) => {
+    for await (const _ of c.events.stream({ reconnect: false })) break;
+  },
 };
 
 /** The field names of T, checked exhaustively by the compiler (a missing or extra key does not compile). */

@@ -623,6 +623,11 @@ function DeliveryDetail({ delivery, onClose }: { delivery: WebhookDeliveryDetail
                   · <code>{attempt.error_class}</code> {attempt.error_message}
                 </>
               )}
+              {attempt.response_body && (
+                <pre className="response-body" title="Response body (first 1 KB)">
+                  {attempt.response_body}
+                </pre>
+              )}
             </li>
           ))}
         </ol>

@@ -1,4 +1,5 @@
 // The typed API client: one method per documented operation, grouped by resource.
+import { type EventStreamOptions, streamEvents } from './events-stream.ts';
 import { type ClientOptions, createHttp, type RequestOptions } from './http.ts';
 import type {
   AuditEvent,
@@ -207,6 +208,14 @@ export function createClient(options: ClientOptions) {
           params: byId(id),
           options: opts,
         }),
+    },
+
+    events: {
+      /**
+       * Your events live (GET /v1/events/stream): `for await (const { id, event } of wiu.events.stream())`.
+       * Reconnects after a drop and resumes after the last event seen; end it with `signal`.
+       */
+      stream: (options?: EventStreamOptions) => streamEvents(http, options),
     },
 
     auditEvents: {

@@ -30,6 +30,8 @@ export interface HttpRequest {
 }
 
 export type Http = {
+  /** The response itself (for streams), once it is known to be a 2xx. */
+  response(request: HttpRequest, accept: string): Promise<Response>;
   json<T>(request: HttpRequest): Promise<T>;
   empty(request: HttpRequest): Promise<void>;
   bytes(request: HttpRequest): Promise<Uint8Array>;
@@ -67,6 +69,7 @@ export function createHttp(options: ClientOptions): Http {
   }
 
   return {
+    response: send,
     async json<T>(request: HttpRequest) {
       return (await (await send(request, 'application/json')).json()) as T;
     },
