@@ -111,10 +111,10 @@ describe.each(overlays)('overlay %s', (overlay) => {
         for (const kind of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
           const probe = container[kind];
           if (!probe) continue;
-          expect(routes, `${workload.metadata.name} ${kind}`).toContain(probe.httpGet.path);
+          expect(routes, `${workload.metadata.name} ${kind}`).toContain(probe.httpGet.path.split('?')[0]);
           expect([http.name, http.containerPort]).toContain(probe.httpGet.port);
         }
-        expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+        expect(container.readinessProbe.httpGet.path).toMatch(/^\/readyz(\?scope=serving)?$/);
         expect(container.livenessProbe.httpGet.path).toBe('/healthz');
       }
     }

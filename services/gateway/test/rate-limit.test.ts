@@ -135,6 +135,10 @@ describe('when Redis is unreachable', () => {
       expect(body.checks.redis.status).toBe('fail');
       expect(body.checks.postgres.status).toBe('ok');
       expect(body.checks.nats.status).toBe('ok');
+      // The Kubernetes readiness probe keeps the replica in service: rate limiting degrades, the API stays up.
+      const serving = await degraded.request('/readyz?scope=serving');
+      expect(serving.status).toBe(200);
+      expect((await serving.json()).checks.redis.status).toBe('fail');
 
       const alice = await degraded.customer();
       const statuses = [];

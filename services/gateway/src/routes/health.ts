@@ -93,7 +93,12 @@ export function createHealthRoutes(
       ]),
     ]);
     const checks = { postgres, redis, nats };
-    const ok = Object.values(checks).every((check) => check.status === 'ok');
+    // Deep by default: any failing check is a 503. `?scope=serving` (the Kubernetes readiness probe) decides
+    // only on what the gateway cannot serve without; Redis is still reported, but while it is down the rate
+    // limiter runs on local buckets, so taking every replica out of the Service would turn a degraded limiter
+    // into an outage.
+    const deciding = c.req.query('scope') === 'serving' ? [postgres, nats] : Object.values(checks);
+    const ok = deciding.every((check) => check.status === 'ok');
     return c.json({ status: ok ? 'ok' : 'fail', checks, ...workers }, ok ? 200 : 503);
   });
   return app;
