@@ -23,6 +23,12 @@ export function createWorkerMetrics() {
       help: 'Messages sent to WhatsApp',
       registers: [registry],
     }),
+    sessionInvalidations: new Counter({
+      name: 'whatisup_worker_session_invalidations_total',
+      help: 'Sessions WhatsApp invalidated, by reason (device_removed, connection_replaced, logged_out)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     sendFailures: new Counter({
       name: 'whatisup_worker_send_failures_total',
       help: 'Failed sends by error code',

@@ -82,6 +82,8 @@ export async function startWorker(
     onChange: scheduleBeat,
     observe: (event) => {
       if (event.type === 'message.sent') metrics.sends.inc();
+      if (event.type === 'session.invalidated')
+        metrics.sessionInvalidations.inc({ reason: String(event.data.reason) });
       if (event.type === 'message.failed') {
         metrics.sendFailures.inc({ code: String((event.data.error as { code?: string } | undefined)?.code) });
       }

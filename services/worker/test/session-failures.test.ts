@@ -70,6 +70,10 @@ describe('session invalidation', () => {
         ok: true,
         data: { status: 'disconnected', last_error: { code: 'session_invalidated' } },
       });
+      const metrics = await (await fetch(`${worker.httpUrl}/metrics`)).text();
+      expect(metrics).toMatch(
+        new RegExp(`whatisup_worker_session_invalidations_total\\{reason="${reason}"\\} [1-9]`),
+      );
       const count = world.events.filter((e) => e.instance_id === instanceId).length;
       await sleep(600);
       expect(world.events.filter((e) => e.instance_id === instanceId)).toHaveLength(count);
