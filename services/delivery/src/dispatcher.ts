@@ -41,7 +41,7 @@ export interface Dispatcher {
   /** How many more deliveries this process would take for the endpoint right now (fan-out claims that many). */
   room(endpointId: string): number;
   /** Deliveries claimed elsewhere in this process (fan-out's insert-and-claim), to be sent like claimed ones. */
-  adopt(deliveries: ClaimedDelivery[]): void;
+  adopt(deliveries: ClaimedDelivery[], claimedAt: number): void;
   /** Claim now (new deliveries were written by this process). */
   wake(): void;
   readonly inFlight: number;
@@ -66,6 +66,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const endpointHoldCap = options.endpointConcurrency * 4;
   const maxAttemptMs = options.maxAttemptMs;
   let totalHeld = 0;
+  /** The last claim was limited by this process's caps, so rows may be waiting for free capacity. */
+  let starved = false;
   const attempts = new Set<Promise<void>>();
   const keys = new Map<string, KeyObject>();
   let inFlight = 0;
@@ -109,10 +111,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       wakePending = false;
       const room = holdCap - totalHeld;
       if (room <= 0) {
+        starved = true;
         await waitForWake(options.pollIntervalMs);
         continue;
       }
       const limit = Math.min(room, options.claimBatch);
+      const saturated = [...held.values()].some((n) => n >= endpointHoldCap);
+      // Taken before the query: the lease started no later than this.
+      const claimedAt = Date.now();
       let claimed: ClaimedDelivery[];
       try {
         claimed = await claimDueDeliveries(sql, {
@@ -127,9 +133,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         await waitForWake(options.pollIntervalMs);
         continue;
       }
-      const claimedAt = Date.now();
       for (const delivery of claimed) hold(delivery, claimedAt);
       for (const endpointId of new Set(claimed.map((d) => d.endpointId))) pump(endpointId);
+      // More may be due than this claim could take: finished attempts should trigger the next claim.
+      starved = claimed.length >= limit || saturated;
       if (claimed.length < limit) await waitForWake(options.pollIntervalMs);
     }
   }
@@ -185,8 +192,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         pump(delivery.endpointId);
         if (inFlight < options.concurrency) for (const other of queues.keys()) pump(other);
         if (
-          (held.get(delivery.endpointId) ?? 0) <= options.endpointConcurrency ||
-          totalHeld <= options.concurrency
+          starved &&
+          ((held.get(delivery.endpointId) ?? 0) <= options.endpointConcurrency ||
+            totalHeld <= options.concurrency)
         )
           wake();
       });
@@ -258,8 +266,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (stopping) return 0;
       return Math.max(0, Math.min(holdCap - totalHeld, endpointHoldCap - (held.get(endpointId) ?? 0)));
     },
-    adopt(deliveries) {
-      const claimedAt = Date.now();
+    adopt(deliveries, claimedAt) {
       for (const delivery of deliveries) hold(delivery, claimedAt);
       for (const endpointId of new Set(deliveries.map((d) => d.endpointId))) pump(endpointId);
     },

@@ -107,6 +107,7 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
           row.claim = left > 0;
           room.set(row.endpointId, left - 1);
         }
+        const claimedAt = Date.now();
         const { claimed } = await insertDeliveries(sql, rows, config.leaseMs);
         const byId = new Map(events.map((e) => [e.id, e]));
         dispatcher.adopt(
@@ -129,6 +130,7 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
                 previousSecretSealed: endpoint.previousSecretSealed,
               };
             }),
+          claimedAt,
         );
         metrics.recordEvents('fanout', events.length);
       },
