@@ -5,6 +5,13 @@ import type { KickKind } from './kicks.ts';
 import type { PhoneMessage } from './model.ts';
 
 const MAX_BODY = 32 * 1024 * 1024;
+const MAX_WAIT_MS = 30_000;
+/** The demo web page may be served from another origin; the control API is for local testing only. */
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, PATCH, OPTIONS',
+  'access-control-allow-headers': 'content-type',
+};
 const KICKS: KickKind[] = ['replaced', 'device_removed', 'logged_out', 'drop'];
 
 export interface ControlInfo {
@@ -59,7 +66,15 @@ function routes(control: SimulatorControl, info: ControlInfo): Array<[string, Re
   return [
     ['GET', /^\/control$/, () => info],
     ['GET', /^\/control\/stats$/, () => control.stats()],
-    ['GET', /^\/control\/events$/, (_p, _b, query) => control.events.since(Number(query.get('since') ?? 0))],
+    [
+      'GET',
+      /^\/control\/events$/,
+      (_p, _b, query) =>
+        control.events.next(
+          Number(query.get('since') ?? 0),
+          Math.min(Number(query.get('waitMs') ?? 0), MAX_WAIT_MS),
+        ),
+    ],
     ['GET', /^\/control\/accounts$/, () => control.accounts()],
     [
       'POST',
@@ -171,9 +186,13 @@ export function createControlHandler(control: SimulatorControl, info: ControlInf
     const url = new URL(req.url ?? '/', 'http://control.invalid');
     if (!url.pathname.startsWith('/control')) return false;
     const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+      res.writeHead(status, { 'content-type': 'application/json', ...CORS_HEADERS });
       res.end(JSON.stringify(body));
     };
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, CORS_HEADERS).end();
+      return true;
+    }
     const pathMatches = table.filter(([, pattern]) => pattern.test(url.pathname));
     const route = pathMatches.find(([method]) => method === req.method);
     if (!route) {

@@ -5,7 +5,7 @@ import type { NoiseIdentity } from './cert-chain.ts';
 import type { Connection } from './connection.ts';
 import { EventLog } from './events.ts';
 import { newMediaAuth } from './media-conn.ts';
-import type { Account, LinkedDevice } from './model.ts';
+import { type Account, type LinkedDevice, lidJid } from './model.ts';
 import { Phone } from './phone.ts';
 import type { Registration } from './session-context.ts';
 
@@ -77,6 +77,7 @@ export class SimulatorCore {
     };
     this.accounts.set(msisdn, account);
     this.#accountsByLid.set(lid, account);
+    this.events.record({ type: 'account.created', msisdn, lid: lidJid(lid) });
     return account;
   }
 

@@ -2,6 +2,7 @@
 import { EventEmitter } from 'node:events';
 
 export type SimEventBody =
+  | { type: 'account.created'; msisdn: string; lid: string }
   | { type: 'registration.started'; connectionId: number; refs: string[] }
   | { type: 'pairing-code.requested'; msisdn: string; connectionId: number }
   | { type: 'device.linked'; msisdn: string; deviceId: number; method: 'qr' | 'pairing-code' }
@@ -32,6 +33,28 @@ const MAX_LOG = 10_000;
 export class EventLog extends EventEmitter<{ event: [SimEvent] }> {
   readonly #log: SimEvent[] = [];
   #seq = 0;
+
+  constructor() {
+    super();
+    // every waitFor and HTTP long-poll is a listener; dozens at once are normal here
+    this.setMaxListeners(0);
+  }
+
+  /** Events after `seq`; when there are none, waits up to `waitMs` for the next one (HTTP long-polling). */
+  async next(seq: number, waitMs: number): Promise<SimEvent[]> {
+    const ready = this.since(seq);
+    if (ready.length > 0 || waitMs <= 0) return ready;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off('event', done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.on('event', done);
+    });
+    return this.since(seq);
+  }
 
   record(body: SimEventBody): void {
     const event = { ...body, seq: ++this.#seq, at: Date.now() } as SimEvent;

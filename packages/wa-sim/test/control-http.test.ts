@@ -72,6 +72,20 @@ describe('control API over HTTP', () => {
     expect((await call('GET', '/stats')).json).toMatchObject({ accounts: 2, linkedDevices: 0 });
   });
 
+  it('long-polls events and allows cross-origin calls from a demo page', async () => {
+    const { json: before } = await call('GET', '/events?since=0');
+    const last = before.at(-1)?.seq ?? 0;
+    const polled = call('GET', `/events?since=${last}&waitMs=5000`);
+    await call('POST', '/accounts', { msisdn: '15556003' });
+    const { json: events } = await polled;
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'account.created', msisdn: '15556003', seq: last + 1 }),
+    ]);
+    const preflight = await fetch(`${sim.controlUrl}/accounts`, { method: 'OPTIONS' });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
   it('answers unknown accounts and routes with errors', async () => {
     expect((await call('GET', '/accounts/19999999')).status).toBe(400);
     expect((await call('GET', '/nope')).status).toBe(404);
