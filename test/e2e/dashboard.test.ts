@@ -69,7 +69,7 @@ beforeAll(async () => {
     ],
   });
   page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(30_000);
 }, 180_000);
 
 afterAll(async () => {

@@ -91,8 +91,11 @@ export function Instances() {
               <p className="muted small">
                 {instance.phone
                   ? `+${instance.phone}${instance.push_name ? ` · ${instance.push_name}` : ''}`
-                  : 'No number linked yet'}
-                {' · '}
+                  : instance.status === 'qr_required'
+                    ? 'Waiting for a phone to scan its QR code: open it to scan'
+                    : 'No number linked yet'}
+              </p>
+              <p className="muted small">
                 <code>{instance.id}</code>
               </p>
               {instance.last_error && instance.status !== 'connected' && (
