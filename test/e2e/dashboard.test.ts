@@ -215,9 +215,10 @@ describe('dashboard in a browser', () => {
     await page.getByText('Retried: delivered.').waitFor({ timeout: 30_000 });
     await delivery.locator('[data-status="delivered"]').waitFor();
 
-    // Phone-sized screen: the instance page stays readable.
+    // Phone-sized screen (in dark mode): the instance page stays readable, nothing scrolls sideways.
     const phone = await browser.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.emulateMedia({ colorScheme: 'dark' });
     await phone.goto(`${system.gatewayUrl}/dashboard/`);
     await phone.getByLabel('API key').fill(system.apiKey);
     await phone.getByRole('button', { name: 'Sign in' }).click();

@@ -1,5 +1,5 @@
 // One instance: state, the QR panel (live), pairing code, last error explained, test send, recent messages.
-import type { Instance, Message } from '@whatisup/sdk';
+import type { EventEnvelope, Instance, Message } from '@whatisup/sdk';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useApi } from '../App.tsx';
 import { describeError, WhatIsUpApiError } from '../api.ts';
@@ -24,16 +24,18 @@ import {
 } from '../explain.ts';
 import { go } from '../router.ts';
 import { InstanceActions } from './Instances.tsx';
-import { applyInstanceEvent } from './instance-events.ts';
+import { applyInstanceEvent, withNewerEvents } from './instance-events.ts';
 
 export function InstanceDetail({ id }: { id: string }) {
   const api = useApi();
   const [instance, setInstance] = useState<Instance | null>(null);
   const [error, setError] = useState<{ text: string; notFound: boolean } | null>(null);
+  // Events seen while the read is in flight: the projector may not have stored them yet.
+  const seen = useRef<EventEnvelope[]>([]);
 
   const load = useCallback(async () => {
     try {
-      setInstance(await api.instances.get(id));
+      setInstance(withNewerEvents(await api.instances.get(id), seen.current));
       setError(null);
     } catch (failure) {
       setError({
@@ -48,6 +50,7 @@ export function InstanceDetail({ id }: { id: string }) {
   useEvents((event) => {
     if (event.instance_id !== id) return;
     if (event.type === 'instance.deleted') return go('/instances');
+    seen.current = [...seen.current.slice(-20), event];
     setInstance((current) => (current ? applyInstanceEvent(current, event) : current));
   });
 
@@ -85,7 +88,21 @@ export function InstanceDetail({ id }: { id: string }) {
 
       <div className="grid">
         <div className="stack">
-          {linked ? <LinkedPanel instance={instance} /> : <QrPanel instance={instance} />}
+          {linked ? (
+            <LinkedPanel instance={instance} />
+          ) : (
+            <QrPanel
+              instance={instance}
+              onQrShown={() =>
+                // A QR exists, so the instance waits for a scan (its qr.updated may predate this page).
+                setInstance((current) =>
+                  current && (current.status === 'created' || current.status === 'connecting')
+                    ? { ...current, status: 'qr_required' }
+                    : current,
+                )
+              }
+            />
+          )}
           {!linked && <PairingPanel instance={instance} />}
           {instance.last_error && !linked && <LastError error={instance.last_error} />}
         </div>
@@ -139,12 +156,14 @@ type QrState =
   | { kind: 'error'; message: string };
 
 /** The current QR as an image (GET …/qr, Accept: image/png), fetched again on every qr.updated. */
-function QrPanel({ instance }: { instance: Instance }) {
+function QrPanel({ instance, onQrShown }: { instance: Instance; onQrShown: () => void }) {
   const api = useApi();
   const [qr, setQr] = useState<QrState>({ kind: 'loading' });
   const now = useNow(1000);
   const urlRef = useRef<string | null>(null);
   const fetching = useRef(0);
+  const onQrShownRef = useRef(onQrShown);
+  onQrShownRef.current = onQrShown;
 
   const fetchQr = useCallback(
     async (expiresHint?: string) => {
@@ -157,6 +176,7 @@ function QrPanel({ instance }: { instance: Instance }) {
         urlRef.current = url;
         const expiry = Date.parse(image.expiresAt ?? expiresHint ?? '');
         setQr({ kind: 'image', url, expiresAt: Number.isNaN(expiry) ? Date.now() + 20_000 : expiry });
+        onQrShownRef.current();
       } catch (failure) {
         if (attempt !== fetching.current) return;
         if (failure instanceof WhatIsUpApiError && failure.code === 'qr_unavailable') {

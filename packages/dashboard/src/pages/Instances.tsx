@@ -1,18 +1,20 @@
 // Instances: live state badges, create, and the per-row actions (restart, log out, delete).
-import type { Instance } from '@whatisup/sdk';
-import { useCallback, useEffect, useState } from 'react';
+import type { EventEnvelope, Instance } from '@whatisup/sdk';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useApi } from '../App.tsx';
 import { describeError } from '../api.ts';
 import { ConfirmButton, Empty, Loading, Notice, StatusBadge, useToast } from '../components/ui.tsx';
 import { useEvents } from '../events.tsx';
 import { go } from '../router.ts';
-import { applyInstanceEvent } from './instance-events.ts';
+import { applyInstanceEvent, withNewerEvents } from './instance-events.ts';
 
 export function Instances() {
   const api = useApi();
   const toast = useToast();
   const [instances, setInstances] = useState<Instance[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Events seen while a read is in flight: the projector may not have stored them yet.
+  const seen = useRef<EventEnvelope[]>([]);
 
   const load = useCallback(async () => {
     try {
@@ -23,7 +25,14 @@ export function Instances() {
         all.push(...page.data);
         cursor = page.next_cursor ?? undefined;
       } while (cursor && all.length < 500);
-      setInstances(all);
+      setInstances(
+        all.map((instance) =>
+          withNewerEvents(
+            instance,
+            seen.current.filter((event) => event.instance_id === instance.id),
+          ),
+        ),
+      );
       setError(null);
     } catch (failure) {
       setError(describeError(failure));
@@ -39,6 +48,7 @@ export function Instances() {
       void load();
       return;
     }
+    seen.current = [...seen.current.slice(-50), event];
     setInstances(
       (current) =>
         current?.map((instance) =>

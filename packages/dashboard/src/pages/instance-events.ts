@@ -18,3 +18,13 @@ export function applyInstanceEvent(instance: Instance, event: EventEnvelope): In
   }
   return next;
 }
+
+/** Applies the events that are newer than what a (possibly lagging) read returned. */
+export function withNewerEvents(instance: Instance, events: readonly EventEnvelope[]): Instance {
+  const readAt = Date.parse(instance.updated_at);
+  return events.reduce(
+    (current, event) =>
+      Date.parse(event.created_at) >= readAt ? applyInstanceEvent(current, event) : current,
+    instance,
+  );
+}
