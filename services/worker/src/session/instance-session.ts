@@ -364,6 +364,10 @@ export class InstanceSession {
     sock.ev.on('connection.update', (update) => this.#onConnectionUpdate(sock, update));
     sock.ev.on('messages.upsert', ({ messages, type }) => {
       if (type === 'notify') for (const message of messages) this.#onInbound(message);
+      // Baileys folds receipts that arrive right after our own send into that message's upsert.
+      const own = messages.filter((m) => m.key.fromMe && m.status !== undefined && m.status !== null);
+      if (own.length > 0)
+        this.#onMessageUpdates(own.map((m) => ({ key: m.key, update: { status: m.status } })));
     });
     sock.ev.on('messages.update', (updates) => this.#onMessageUpdates(updates));
     sock.ws.on('CB:ack,class:message', (node: BinaryNode) => this.#onAck(node));
