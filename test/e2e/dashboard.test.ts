@@ -90,6 +90,15 @@ describe('dashboard in a browser', () => {
     const js = await fetch(`${system.gatewayUrl}${asset}`);
     expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(js.headers.get('content-type')).toMatch(/javascript/);
+    const deepLink = await fetch(`${system.gatewayUrl}/dashboard/instances/ins_x`);
+    expect(deepLink.status).toBe(200);
+    expect(await deepLink.text()).toBe(html);
+    const bare = await fetch(`${system.gatewayUrl}/dashboard`, { redirect: 'manual' });
+    expect([bare.status, bare.headers.get('location')]).toEqual([308, '/dashboard/']);
+    for (const missing of ['/dashboard/assets/nope.js', '/dashboard/assets/..%2F..%2Fpackage.json']) {
+      const res = await fetch(`${system.gatewayUrl}${missing}`);
+      expect(res.status).toBe(404);
+    }
     // No CDN: every script, style and icon comes from this origin.
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
   });
@@ -227,6 +236,29 @@ describe('dashboard in a browser', () => {
     const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await shot('phone-instance', phone);
+
+    // Keyboard: the skip link comes first; a confirm dialog opens with Enter and closes with Escape.
+    await page.getByRole('link', { name: 'Instances', exact: true }).click();
+    await page.reload();
+    await page.locator(`[data-instance-id="${instanceId}"]`).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Skip to content');
+    await page.locator(`[data-instance-id="${instanceId}"]`).getByRole('button', { name: 'Delete' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Delete shop?' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    // Link by pairing code instead of a QR: a second instance shows the code to type on the phone.
+    await page.getByLabel('New instance').fill('backup');
+    await page.getByRole('button', { name: 'Create instance' }).click();
+    await page.getByRole('heading', { name: /backup/ }).waitFor();
+    await page.getByText("Can't scan? Link with a code instead").click();
+    await page.getByLabel('Phone number of the WhatsApp account').fill('4917000000103');
+    await page.getByRole('button', { name: 'Get code' }).click();
+    await page.getByTestId('pairing-code').filter({ hasText: /\S{4}/ }).waitFor();
+    await shot('pairing-code');
 
     // Sign out forgets the key.
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -21,6 +21,8 @@ export function useRoute(): Route {
     const update = () => {
       setRoute(parseRoute(window.location.hash));
       window.scrollTo(0, 0);
+      // Like a page load for keyboard and screen-reader users: start at the new page's content.
+      document.getElementById('main')?.focus({ preventScroll: true });
     };
     window.addEventListener('hashchange', update);
     return () => window.removeEventListener('hashchange', update);

@@ -1,6 +1,15 @@
 // Small building blocks shared by the pages: badges, notices, empty states, copy and confirm buttons, toasts.
 import type { InstanceStatus } from '@whatisup/sdk';
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+} from 'react';
 import { STATUS_LABEL, STATUS_TONE } from '../explain.ts';
 
 export function StatusBadge({ status }: { status: InstanceStatus }) {
@@ -111,14 +120,15 @@ export function ConfirmButton({
   danger?: boolean;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   const [busy, setBusy] = useState(false);
   return (
     <>
       <button type="button" className={className} onClick={() => dialog.current?.showModal()}>
         {children}
       </button>
-      <dialog ref={dialog} className="dialog" aria-labelledby={`${title}-title`}>
-        <h2 id={`${title}-title`}>{title}</h2>
+      <dialog ref={dialog} className="dialog" aria-labelledby={titleId}>
+        <h2 id={titleId}>{title}</h2>
         <div className="dialog-body">{body}</div>
         <div className="row end">
           <button type="button" className="btn" onClick={() => dialog.current?.close()}>
