@@ -62,6 +62,13 @@ function toApiError(error: Error): ApiError {
       });
     }
     if (error.status === 413) return new ApiError('payload_too_large', 'request body is too large');
+    // @hono/zod-openapi refuses some JSON content types our own check lets through (`application/json;;`).
+    if (error.status === 415) {
+      return new ApiError(
+        'unsupported_media_type',
+        'request body must be JSON: send "Content-Type: application/json"',
+      );
+    }
   }
   if (isUnavailable(error)) {
     return new ApiError('service_unavailable', 'a backing service is unavailable; please retry', {
