@@ -20,6 +20,7 @@ import {
   useNow,
   useToast,
 } from '../components/ui.tsx';
+import { useEvents } from '../events.tsx';
 import { timeAgo } from '../explain.ts';
 
 export function Webhooks() {
@@ -411,6 +412,17 @@ function Deliveries({ endpoints, tested }: { endpoints: WebhookEndpoint[]; teste
     setRows(null);
     void load();
   }, [load]);
+
+  // Every event becomes deliveries a moment later: refresh the first page (at most every few seconds).
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(refreshTimer.current), []);
+  useEvents(() => {
+    if (refreshTimer.current || (rows?.length ?? 0) > 25) return;
+    refreshTimer.current = setTimeout(() => {
+      refreshTimer.current = undefined;
+      void load();
+    }, 3_000);
+  });
 
   const upsert = useCallback((delivery: WebhookDelivery) => {
     setRows((current) =>
