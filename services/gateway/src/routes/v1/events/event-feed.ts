@@ -25,6 +25,9 @@ const encoder = new TextEncoder();
 /** Opens the consumer (so a NATS failure is an HTTP error, not a broken stream) and returns the SSE body. */
 export async function openEventFeed(options: EventFeedOptions): Promise<ReadableStream<Uint8Array>> {
   const { js, subjects, customerId, start } = options;
+  // The id becomes a subject token: a wildcard or separator in it would widen the filter to others' events.
+  if (!/^[A-Za-z0-9_-]+$/.test(customerId))
+    throw new Error(`customer id not usable in a subject: ${customerId}`);
   const consumer = await js.consumers.get(subjects.eventStream, {
     filterSubjects: `${subjects.prefix}.evt.${customerId}.>`,
     // Deleted when the connection ends; this only bounds what a crashed gateway leaves behind.
@@ -38,12 +41,13 @@ export async function openEventFeed(options: EventFeedOptions): Promise<Readable
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 256 });
 
   let heartbeat: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   let closed = false;
   const stop = () => {
     if (closed) return;
     closed = true;
     clearInterval(heartbeat);
-    options.signal.removeEventListener('abort', stop);
+    if (onAbort) options.signal.removeEventListener('abort', onAbort);
     void messages
       .close()
       .catch(() => {})
@@ -72,6 +76,7 @@ export async function openEventFeed(options: EventFeedOptions): Promise<Readable
           }
         };
         if (options.signal.aborted) return end();
+        onAbort = end;
         options.signal.addEventListener('abort', end, { once: true });
         // retry: how long EventSource-style clients wait before reconnecting; the comment flushes the headers.
         send('retry: 3000\n: connected\n\n');
