@@ -4,7 +4,7 @@
 // send command to the contact's phone. Prints figures and PASS/FAIL against the targets; asserts nothing.
 //   node test/bench/worker.ts [--sessions 50,200,1000] [--settle 35] [--senders 50] [--rate 100]
 //     [--seconds 15] [--depth 4] [--pair-concurrency 8] [--phases memory,throughput]
-//     [--cpu-prof DIR] [--heap-prof DIR]
+//     [--cpu-prof DIR] [--heap-prof DIR]      (the worker inherits UV_THREADPOOL_SIZE)
 // Quick run (under 3 minutes): --sessions 50 --settle 15 --seconds 10
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -123,12 +123,16 @@ const { subjects } = bus;
 const latest = new Map<string, EventEnvelope>();
 const waiters = new Map<string, Array<{ since: number; resolve: (e: EventEnvelope) => void }>>();
 const failures = new Map<string, number>();
-const sentEventAt = new Map<string, number>();
+/** message.sent by message id: when the worker made it, when it reached a NATS subscriber (JetStream ack lag). */
+const sentEvents = new Map<string, { createdAt: number; seenAt: number }>();
 bus.nc.subscribe(subjects.allEvents, {
   callback: (_error, msg) => {
     const event = decodeEvent(msg.data);
     if (event.type === 'message.sent') {
-      sentEventAt.set(String(event.data.message_id), Date.parse(event.created_at));
+      sentEvents.set(String(event.data.message_id), {
+        createdAt: Date.parse(event.created_at),
+        seenAt: Date.now(),
+      });
       return;
     }
     if (event.type === 'message.failed') {
@@ -193,6 +197,8 @@ interface WorkerProcess {
 }
 
 let worker: WorkerProcess | undefined;
+/** Every worker process started, so that none outlives the benchmark even when a start fails. */
+const started = new Set<WorkerProcess>();
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -222,28 +228,32 @@ async function spawnWorker(): Promise<WorkerProcess> {
       HOST: '127.0.0.1',
       WA_WEBSOCKET_URL: sim.url,
       LOG_LEVEL: 'info',
+      ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];
-  let started = false;
+  const spawned: WorkerProcess = { child, url: `http://127.0.0.1:${port}`, tail };
+  started.add(spawned);
+  let ready = false;
   const onLine = (chunk: Buffer) => {
     for (const line of String(chunk).split('\n')) {
       if (!line) continue;
-      if (line.includes('"worker started"')) started = true;
+      if (line.includes('"worker started"')) ready = true;
       tail.push(line);
       if (tail.length > 50) tail.shift();
     }
   };
   child.stdout!.on('data', onLine);
   child.stderr!.on('data', onLine);
-  const deadline = Date.now() + 60_000;
-  while (!started) {
+  // The worker opens every stored session before it reports "started" (about 0.1 s each under load).
+  const deadline = Date.now() + 60_000 + linked.length * 200;
+  while (!ready) {
     if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${tail.join('\n')}`);
     if (Date.now() > deadline) throw new Error(`worker did not start:\n${tail.join('\n')}`);
     await sleep(20);
   }
-  return { child, url: `http://127.0.0.1:${port}`, tail };
+  return spawned;
 }
 
 /** SIGTERM (graceful: sockets closed, auth-state flushed); ms until the process exited. */
@@ -344,6 +354,7 @@ async function restart(): Promise<{
   bootS: number;
   allConnectedS: number;
   connected: number;
+  cpuMsPerSession: number;
 }> {
   const shutdownMs = await stopWorker(worker!);
   const spawned = Date.now();
@@ -355,6 +366,8 @@ async function restart(): Promise<{
   );
   const times = results.flatMap((r) => (r.status === 'fulfilled' ? [Date.parse(r.value.created_at)] : []));
   return {
+    // The new process's whole CPU time (start-up included) until the last session was back.
+    cpuMsPerSession: (workerCpuS() * 1000) / linked.length,
     shutdownMs,
     bootS,
     allConnectedS: times.length === linked.length ? (Math.max(...times) - spawned) / 1000 : Number.NaN,
@@ -365,6 +378,7 @@ async function restart(): Promise<{
 // Sends ------------------------------------------------------------------------------------------------------
 
 interface Send {
+  messageId: string;
   sender: number;
   issuedAt: number;
   acceptedAt?: number;
@@ -385,7 +399,7 @@ const contactOf = (sender: number) => String(4_916_000_000_000 + sender);
 function sendOne(sender: number): Send {
   const from = linked[sender]!;
   const messageId = newId('message');
-  const send: Send = { sender, issuedAt: Date.now() };
+  const send: Send = { messageId, sender, issuedAt: Date.now() };
   sends.set(waMessageIdFor(messageId), send);
   command(subjects.command(from.instanceId, 'send'), {
     message_id: messageId,
@@ -407,6 +421,11 @@ async function delivered(batch: Send[], timeoutMs: number): Promise<void> {
   while (batch.some((s) => s.phoneAt === undefined) && Date.now() < deadline) await sleep(50);
 }
 
+async function eventsSeen(batch: Send[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (batch.some((s) => !sentEvents.has(s.messageId)) && Date.now() < deadline) await sleep(50);
+}
+
 interface Throughput {
   offered: string;
   count: number;
@@ -417,7 +436,10 @@ interface Throughput {
   max: number;
   acceptP50: number;
   acceptP99: number;
+  eventLagP50: number;
+  eventLagP99: number;
   workerCpuPct: number;
+  workerCpuMsPerMessage: number;
   benchCpuPct: number;
 }
 
@@ -434,6 +456,12 @@ function summarize(
     .filter((s) => s.acceptedAt !== undefined)
     .map((s) => s.acceptedAt! - s.issuedAt)
     .sort((a, b) => a - b);
+  const lags = batch
+    .flatMap((s) => {
+      const sent = sentEvents.get(s.messageId);
+      return sent ? [sent.seenAt - sent.createdAt] : [];
+    })
+    .sort((a, b) => a - b);
   return {
     offered,
     count: batch.length,
@@ -444,7 +472,10 @@ function summarize(
     max: latencies.at(-1) ?? Number.NaN,
     acceptP50: percentile(accepts, 50),
     acceptP99: percentile(accepts, 99),
+    eventLagP50: percentile(lags, 50),
+    eventLagP99: percentile(lags, 99),
     workerCpuPct: (cpuS / (windowMs / 1000)) * 100,
+    workerCpuMsPerMessage: (cpuS * 1000) / done.length,
     benchCpuPct: (benchCpuUs / 1000 / windowMs) * 100,
   };
 }
@@ -462,6 +493,7 @@ async function paced(rate: number, senders: number): Promise<Throughput> {
     await sleep(Math.max(1, started + (batch.length * 1000) / rate - Date.now()));
   }
   await delivered(batch, 60_000);
+  await eventsSeen(batch, 30_000);
   const windowMs = Math.max(...batch.map((s) => s.phoneAt ?? 0)) - started;
   const bench = process.cpuUsage(bench0);
   return summarize(`${rate}/s`, batch, windowMs, workerCpuS() - cpu0, bench.user + bench.system);
@@ -487,6 +519,7 @@ async function flatOut(senders: number): Promise<Throughput> {
   // Throughput counts what reached phones inside the window; latency covers every message once delivered.
   const inWindow = batch.filter((s) => s.phoneAt !== undefined && s.phoneAt <= started + windowMs).length;
   await delivered(batch, 60_000);
+  await eventsSeen(batch, 30_000);
   const result = summarize(
     `closed loop, ${senders}×${depth} in flight`,
     batch,
@@ -514,12 +547,14 @@ function machine(): string {
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
-    if (worker) await stopWorker(worker).catch(() => {});
+    for (const spawned of started) await stopWorker(spawned).catch(() => {});
     await bus.jsm.streams.delete(subjects.eventStream).catch(() => {});
     await bus.jsm.streams.delete(`KV_${subjects.workerRegistryBucket}`).catch(() => {});
     await bus.close().catch(() => {});
     await sim.close();
-    await rm(dataRoot, { recursive: true, force: true });
+    await rm(dataRoot, { recursive: true, force: true, maxRetries: 5 }).catch((error: Error) =>
+      console.error(`could not remove ${dataRoot}: ${error.message}`),
+    );
   })();
   return cleaning;
 }
@@ -634,7 +669,7 @@ try {
           `${fmt(per(t.resumed, 'rss'), 2)} MB | ${fmt(per(t.resumed, 'heapUsed'), 2)} MB ${pass(rssOk)} | ` +
           `${fmt(t.resumed.cpuPct, 1)} % | ` +
           `${fmt(t.restart.allConnectedS, 1)} s (${t.restart.connected}/${t.sessions}; boot ${fmt(t.restart.bootS, 1)} s, ` +
-          `SIGTERM exit ${fmt(t.restart.shutdownMs / 1000, 1)} s)${target === undefined ? '' : ` ${pass(reconnectOk)} ≤ ${target} s`} | ` +
+          `SIGTERM exit ${fmt(t.restart.shutdownMs / 1000, 1)} s, worker CPU ${fmt(t.restart.cpuMsPerSession, 0)} ms per session)${target === undefined ? '' : ` ${pass(reconnectOk)} ≤ ${target} s`} | ` +
           `${t.load} |`,
       );
     }
@@ -645,13 +680,14 @@ try {
         `contact, ${phaseSeconds} s per phase; latency = send command issued → contact's phone decrypted it)`,
     );
     console.log(
-      '| load offered | sent | lost | msg/s to phones | p50 | p99 | max | accept p50 / p99 | worker CPU | bench+sim CPU |',
+      '| load offered | sent | lost | msg/s to phones | p50 | p99 | max | accept p50 / p99 | message.sent event lag p50 / p99 | worker CPU (per message) | bench+sim CPU |',
     );
-    console.log('|---|---|---|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const t of throughput) {
       console.log(
         `| ${t.offered} | ${t.count} | ${t.lost} | ${fmt(t.perS, 0)} | ${fmt(t.p50, 0)} ms | ${fmt(t.p99, 0)} ms | ` +
-          `${fmt(t.max, 0)} ms | ${fmt(t.acceptP50, 0)} / ${fmt(t.acceptP99, 0)} ms | ${fmt(t.workerCpuPct, 0)} % | ` +
+          `${fmt(t.max, 0)} ms | ${fmt(t.acceptP50, 0)} / ${fmt(t.acceptP99, 0)} ms | ` +
+          `${fmt(t.eventLagP50, 0)} / ${fmt(t.eventLagP99, 0)} ms | ${fmt(t.workerCpuPct, 0)} % (${fmt(t.workerCpuMsPerMessage, 1)} ms) | ` +
           `${fmt(t.benchCpuPct, 0)} % |`,
       );
     }
