@@ -136,8 +136,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (const delivery of claimed) hold(delivery, claimedAt);
       for (const endpointId of new Set(claimed.map((d) => d.endpointId))) pump(endpointId);
       // More may be due than this claim could take: finished attempts should trigger the next claim.
-      starved = claimed.length >= limit || saturated;
-      if (claimed.length < limit) await waitForWake(options.pollIntervalMs);
+      // (the claim was capped globally, or per endpoint: an endpoint was, or now is, at its hold cap).
+      starved = claimed.length >= limit || saturated || [...held.values()].some((n) => n >= endpointHoldCap);
+      // Claim again at once while claims find work (a claim can come back short when rows at the head of
+      // the queue are locked by another claimer); sleep only when there was nothing to take.
+      if (claimed.length === 0) await waitForWake(options.pollIntervalMs);
     }
   }
 
@@ -193,8 +196,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (inFlight < options.concurrency) for (const other of queues.keys()) pump(other);
         if (
           starved &&
-          ((held.get(delivery.endpointId) ?? 0) <= options.endpointConcurrency ||
-            totalHeld <= options.concurrency)
+          ((held.get(delivery.endpointId) ?? 0) <= endpointHoldCap / 2 || totalHeld <= holdCap / 2)
         )
           wake();
       });
