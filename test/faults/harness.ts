@@ -1,0 +1,578 @@
+// Fault-suite tooling: our own Redis/NATS servers and a cuttable Postgres proxy (the machine's shared servers
+// stay untouched), a client with timeouts and failover across gateway replicas, a steady stream of sends and
+// inbound messages, and the end-state checks every scenario ends with.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectNatsBus } from '@whatisup/bus';
+import { expect } from 'vitest';
+import type { System } from '../e2e/system.ts';
+
+/** FAULTS_SOAK=1: longer fault windows and more traffic. */
+export const SOAK = process.env.FAULTS_SOAK === '1';
+/** How long a fault lasts while traffic flows. */
+export const FAULT_MS = SOAK ? 20_000 : 2_500;
+/** No API request may take longer than this (the client aborts it and counts it as hung). */
+export const REQUEST_TIMEOUT_MS = 15_000;
+
+export async function freePort(): Promise<number> {
+  const server = createHttpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function until<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A server binary run as our child, on a fixed port so that it can be stopped and started again. */
+export interface ChildServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function childServer(
+  scheme: string,
+  command: string,
+  argsFor: (port: number) => string[],
+  cleanup: () => Promise<void> = async () => {},
+): Promise<ChildServer> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  let output = '';
+  const reachable = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = tcpConnect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  const server: ChildServer = {
+    url: `${scheme}://127.0.0.1:${port}`,
+    port,
+    async start() {
+      child = spawn(command, argsFor(port), { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.on('data', (chunk) => {
+        output += String(chunk);
+      });
+      child.stderr!.on('data', (chunk) => {
+        output += String(chunk);
+      });
+      const current = child;
+      await until(async () => {
+        if (current.exitCode !== null) throw new Error(`${command} exited:\n${output}`);
+        return reachable();
+      }, `${command} on port ${port}`);
+    },
+    stop() {
+      const current = child;
+      if (!current || current.exitCode !== null || current.signalCode !== null) return Promise.resolve();
+      return new Promise((resolve) => {
+        current.once('exit', () => resolve());
+        current.kill('SIGKILL');
+      });
+    },
+    async close() {
+      await server.stop();
+      await cleanup();
+    },
+  };
+  await server.start();
+  return server;
+}
+
+export function startRedis(): Promise<ChildServer> {
+  return childServer('redis', 'redis-server', (port) => [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+  ]);
+}
+
+/** nats-server with JetStream; its store dir survives restarts, so the event stream does too. */
+export async function startNats(): Promise<ChildServer> {
+  const storeDir = await mkdtemp(join(tmpdir(), 'wiu-faults-nats-'));
+  const binary = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+  return childServer(
+    'nats',
+    binary,
+    (port) => ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
+    () => rm(storeDir, { recursive: true, force: true }),
+  );
+}
+
+/** A TCP proxy to Postgres: `cut()` drops every connection and refuses new ones until `resume()`. */
+export interface TcpProxy {
+  port: number;
+  cut(): void;
+  resume(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  let open = true;
+  const server: Server = createServer((client) => {
+    if (!open) return client.destroy();
+    const upstream = tcpConnect(targetPort, targetHost);
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut() {
+      open = false;
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    },
+    resume() {
+      open = true;
+    },
+    async close() {
+      open = false;
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+export interface ApiRecord {
+  method: string;
+  path: string;
+  status: number;
+  code?: string;
+  retryAfter: string | null;
+  rateLimit: string | null;
+  ms: number;
+  /** Set when no replica answered (connection refused everywhere, or the request timed out). */
+  failure?: string;
+}
+
+export interface ApiResult {
+  status: number;
+  body: Record<string, unknown> & { error?: { code?: string } };
+  headers: Headers;
+}
+
+/** The test's client: every request bounded by REQUEST_TIMEOUT_MS, failing over to the next gateway replica. */
+export class FaultClient {
+  readonly records: ApiRecord[] = [];
+  #next = 0;
+  readonly #urls: string[];
+  readonly #apiKey: string;
+  constructor(urls: string[], apiKey: string) {
+    this.#urls = urls;
+    this.#apiKey = apiKey;
+  }
+
+  async request(
+    path: string,
+    init: { method?: string; json?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    const method = init.method ?? 'GET';
+    const started = Date.now();
+    const errors: string[] = [];
+    for (let attempt = 0; attempt < this.#urls.length; attempt++) {
+      const url = this.#urls[(this.#next + attempt) % this.#urls.length]!;
+      try {
+        const res = await fetch(`${url}${path}`, {
+          method,
+          headers: {
+            Authorization: `Bearer ${this.#apiKey}`,
+            ...(init.json !== undefined ? { 'Content-Type': 'application/json' } : {}),
+            ...init.headers,
+          },
+          body: init.json !== undefined ? JSON.stringify(init.json) : undefined,
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        const text = await res.text();
+        const body = (text ? JSON.parse(text) : {}) as ApiResult['body'];
+        this.#next = (this.#next + attempt) % this.#urls.length;
+        this.records.push({
+          method,
+          path,
+          status: res.status,
+          code: body.error?.code,
+          retryAfter: res.headers.get('Retry-After'),
+          rateLimit: res.headers.get('RateLimit'),
+          ms: Date.now() - started,
+        });
+        return { status: res.status, body, headers: res.headers } satisfies ApiResult;
+      } catch (error) {
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        errors.push(message);
+        // A timeout is a hang: never retried elsewhere, reported as such.
+        if (error instanceof Error && error.name === 'TimeoutError') break;
+      }
+    }
+    this.records.push({
+      method,
+      path,
+      status: 0,
+      retryAfter: null,
+      rateLimit: null,
+      ms: Date.now() - started,
+      failure: errors.join('; '),
+    });
+    return { status: 0, body: {}, headers: new Headers() } satisfies ApiResult;
+  }
+
+  /** Records since `from` (an index into `records`). */
+  since(from: number) {
+    return this.records.slice(from);
+  }
+}
+
+/** A count of answers by status and code, for failure messages. */
+export function summary(records: ApiRecord[]) {
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    const key = `${r.status} ${r.code ?? ''}${r.failure ? ` ${r.failure.slice(0, 80)}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return Object.fromEntries(counts);
+}
+
+export interface Linked {
+  id: string;
+  phone: string;
+  /** Receives the instance's sends. */
+  contact: string;
+  /** Sends the inbound messages (another chat than `contact`, see startTraffic). */
+  sender: string;
+}
+
+let numbers = 0;
+function nextNumber() {
+  numbers += 1;
+  return `49170${String(process.pid % 1000).padStart(3, '0')}${String(numbers).padStart(4, '0')}`;
+}
+
+/** Creates `count` instances through the API, links each by QR, and gives each a contact phone. */
+export async function linkInstances(system: System, client: FaultClient, count: number): Promise<Linked[]> {
+  const linked: Linked[] = [];
+  for (let i = 0; i < count; i++) {
+    const phone = nextNumber();
+    const contact = nextNumber();
+    const sender = nextNumber();
+    system.sim.createAccount(phone, { pushName: `Shop ${phone}` });
+    system.sim.createAccount(contact, { pushName: `Contact ${contact}` });
+    system.sim.createAccount(sender, { pushName: `Sender ${sender}` });
+    const created = await client.request('/v1/instances', {
+      method: 'POST',
+      json: { name: `fault-${phone}` },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const qr = await until(async () => {
+      const res = await client.request(`/v1/instances/${id}/qr`);
+      return res.status === 200 ? (res.body.qr as string) : undefined;
+    }, `a QR for ${id}`);
+    system.sim.scanQr(phone, qr);
+    linked.push({ id, phone, contact, sender });
+  }
+  for (const instance of linked) await waitConnected(client, instance.id);
+  return linked;
+}
+
+export async function waitConnected(client: FaultClient, id: string, timeoutMs = 45_000) {
+  await until(
+    async () => (await client.request(`/v1/instances/${id}`)).body.status === 'connected',
+    `${id} to be connected`,
+    timeoutMs,
+  );
+}
+
+export interface Accepted {
+  id: string;
+  instanceId: string;
+  to: string;
+  text: string;
+}
+
+export interface Traffic {
+  accepted: Map<string, Accepted>;
+  /** Texts the contacts sent to the instances (sim accepted them). */
+  inbound: Array<{ from: string; to: string; text: string; sentAt: number }>;
+  /** Holds the send loops after their current request (inbound keeps flowing) until `resumeSends()`. */
+  pauseSends(): Promise<void>;
+  resumeSends(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * One send loop per instance (a send, then a read of the instance) and one inbound loop per instance, each
+ * paced by `intervalMs`, until `stop()`. A send whose answer was lost is repeated with its Idempotency-Key.
+ * Inbound comes from another phone than the one the sends go to: sends and inbound on the same chat at the
+ * same moment lose messages to Signal session errors even without any fault (see the issue 9 report).
+ */
+export function startTraffic(
+  system: System,
+  client: FaultClient,
+  linked: Linked[],
+  intervalMs = SOAK ? 50 : 150,
+) {
+  const accepted = new Map<string, Accepted>();
+  const inbound: Traffic['inbound'] = [];
+  let running = true;
+  let paused: { parked: number; release: Promise<void>; resolve: () => void } | undefined;
+  const parkedWaiters: Array<() => void> = [];
+  const pause = () => new Promise((resolve) => setTimeout(resolve, intervalMs));
+  const holdIfPaused = async () => {
+    const current = paused;
+    if (!current) return;
+    current.parked += 1;
+    for (const wake of parkedWaiters.splice(0)) wake();
+    await current.release;
+  };
+  const tag = Math.random().toString(36).slice(2, 8);
+  const loops = linked.flatMap((instance, index) => [
+    (async () => {
+      for (let n = 0; running; n++) {
+        const text = `out ${tag} ${index}-${n}`;
+        const key = `fault-${tag}-${index}-${n}`;
+        for (let tries = 0; tries < 3; tries++) {
+          const res = await client.request(`/v1/instances/${instance.id}/messages`, {
+            method: 'POST',
+            json: { to: instance.contact, type: 'text', text },
+            headers: { 'Idempotency-Key': key },
+          });
+          if (res.status === 202 || res.status === 200) {
+            const id = res.body.id as string;
+            accepted.set(id, { id, instanceId: instance.id, to: instance.contact, text });
+          }
+          if (res.status !== 0) break;
+        }
+        await client.request(`/v1/instances/${instance.id}`);
+        await pause();
+        await holdIfPaused();
+      }
+    })(),
+    (async () => {
+      for (let n = 0; running; n++) {
+        const text = `in ${tag} ${index}-${n}`;
+        const sentAt = Date.now();
+        await system.sim.sendText(instance.sender, instance.phone, text);
+        inbound.push({ from: instance.sender, to: instance.phone, text, sentAt });
+        await pause();
+      }
+    })(),
+  ]);
+  return {
+    accepted,
+    inbound,
+    async pauseSends() {
+      let resolve!: () => void;
+      const release = new Promise<void>((r) => {
+        resolve = r;
+      });
+      const current = { parked: 0, release, resolve };
+      paused = current;
+      while (current.parked < linked.length) await new Promise<void>((wake) => parkedWaiters.push(wake));
+    },
+    resumeSends() {
+      paused?.resolve();
+      paused = undefined;
+    },
+    async stop() {
+      running = false;
+      paused?.resolve();
+      await Promise.all(loops);
+    },
+  } satisfies Traffic;
+}
+
+/** Keeps the traffic flowing for `ms` (so that the fault happens under load), polling nothing. */
+export async function trafficFor(traffic: Traffic, ms: number, minAccepted = 0) {
+  const start = traffic.accepted.size;
+  await until(() => traffic.accepted.size >= start + minAccepted, `${minAccepted} more accepted sends`);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const ERROR_CODES_5XX = new Set(['service_unavailable', 'instance_unavailable', 'no_capacity']);
+/** A command the worker took but never answered (it died holding it): documented 504, no Retry-After. */
+const isCommandTimeout = (r: ApiRecord) => r.status === 504 && r.code === 'command_timeout';
+
+/** Every answer during the fault was quick and, when an error, a clear one. */
+export function assertClearErrors(records: ApiRecord[], allowFailover = false, allowCommandTimeout = false) {
+  if (!allowCommandTimeout)
+    expect(records.filter(isCommandTimeout), '504 command_timeout answers').toEqual([]);
+  const slow = records.filter((r) => r.ms >= REQUEST_TIMEOUT_MS);
+  expect(slow, 'requests that took 15 s or more').toEqual([]);
+  const unanswered = records.filter((r) => r.status === 0);
+  if (!allowFailover) expect(unanswered, 'requests no gateway answered').toEqual([]);
+  else
+    expect(
+      unanswered.filter((r) => !/ECONNREFUSED|fetch failed|other side closed/.test(r.failure ?? '')),
+    ).toEqual([]);
+  const unclear = records.filter(
+    (r) =>
+      r.status >= 500 &&
+      !isCommandTimeout(r) &&
+      !(r.status === 503 && r.code && ERROR_CODES_5XX.has(r.code) && Number(r.retryAfter) > 0),
+  );
+  expect(unclear, '5xx answers that are not 503 with a code and Retry-After').toEqual([]);
+  const unexpected4xx = records.filter(
+    (r) =>
+      r.status >= 400 &&
+      r.status < 500 &&
+      !['instance_not_connected', 'qr_unavailable'].includes(r.code ?? ''),
+  );
+  expect(unexpected4xx, 'unexpected 4xx answers').toEqual([]);
+}
+
+async function streamEvents(
+  system: System,
+): Promise<Array<{ id: string; type: string; data: Record<string, unknown> }>> {
+  const bus = await connectNatsBus({ url: system.natsUrl, prefix: system.prefix, name: 'faults-check' });
+  try {
+    const stream = bus.subjects.eventStream;
+    const info = await bus.jsm.streams.info(stream);
+    const events: Array<{ id: string; type: string; data: Record<string, unknown> }> = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const message = await bus.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+      if (message) events.push(message.json<{ id: string; type: string; data: Record<string, unknown> }>());
+    }
+    return events;
+  } finally {
+    await bus.close();
+  }
+}
+
+/**
+ * The end state: every accepted send is on the contact's phone exactly once or reported `message.failed`,
+ * every inbound text arrived as `message.received`, every event in the stream reached `hookPath` at least once.
+ */
+export async function assertEndState(
+  system: System,
+  client: FaultClient,
+  traffic: Traffic,
+  hookPath = '/hooks',
+) {
+  const hooks = () => system.webhooks.filter((w) => w.path === hookPath);
+  const failedHook = (id: string) =>
+    hooks().some((w) => w.body.type === 'message.failed' && w.body.data.message_id === id);
+  const onPhone = (message: Accepted) =>
+    system.sim.inbox(message.to).filter((m) => !m.ownDeviceCopy && m.text === message.text).length;
+
+  const pending = new Set(traffic.accepted.keys());
+  await until(
+    async () => {
+      for (const id of pending) {
+        const message = traffic.accepted.get(id)!;
+        if (onPhone(message) > 0 || failedHook(id)) pending.delete(id);
+      }
+      return pending.size === 0;
+    },
+    'every accepted send on the phone or reported failed',
+    60_000,
+  ).catch(async (error: Error) => {
+    const states = [];
+    for (const id of [...pending].slice(0, 5)) {
+      const message = traffic.accepted.get(id)!;
+      const res = await client.request(`/v1/instances/${message.instanceId}/messages/${id}`);
+      states.push(`${id} ${JSON.stringify(res.body)}`);
+    }
+    throw new Error(
+      `${error.message}: ${pending.size} of ${traffic.accepted.size}, e.g.\n${states.join('\n')}`,
+    );
+  });
+  for (const message of traffic.accepted.values()) {
+    const copies = onPhone(message);
+    if (copies > 0) expect(copies, `copies of ${message.text} on the phone`).toBe(1);
+    else {
+      const res = await client.request(`/v1/instances/${message.instanceId}/messages/${message.id}`);
+      expect(res.body.status).toBe('failed');
+    }
+  }
+
+  const received = () =>
+    new Set(
+      hooks()
+        .filter((w) => w.body.type === 'message.received')
+        .map((w) => w.body.data.text),
+    );
+  await until(
+    () => traffic.inbound.every((m) => received().has(m.text)),
+    'every inbound text as a webhook',
+    60_000,
+  ).catch(async (error: Error) => {
+    const missing = traffic.inbound.filter((m) => !received().has(m.text)).map((m) => m.text);
+    const inStream = new Set(
+      (await streamEvents(system)).filter((e) => e.type === 'message.received').map((e) => e.data.text),
+    );
+    const published = missing.filter((text) => inStream.has(text));
+    throw new Error(
+      `${error.message}: missing ${missing.join(', ')}; of these in the event stream: ${published.join(', ') || 'none'}`,
+    );
+  });
+
+  let missing: Array<{ id: string; type: string }> = [];
+  await until(
+    async () => {
+      const delivered = new Set(hooks().map((w) => String(w.headers['webhook-id'])));
+      missing = (await streamEvents(system)).filter((event) => !delivered.has(event.id));
+      return missing.length === 0;
+    },
+    'every event in the stream delivered to the webhook receiver',
+    60_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}: ${missing.map((e) => `${e.id} ${e.type}`).join(', ')}`);
+  });
+}
+
+/** After the fault: a fresh send is accepted and reaches the phone. */
+export async function assertRecovered(system: System, client: FaultClient, instance: Linked) {
+  const text = `recovered ${Math.random().toString(36).slice(2)}`;
+  const res = await until(async () => {
+    const attempt = await client.request(`/v1/instances/${instance.id}/messages`, {
+      method: 'POST',
+      json: { to: instance.contact, type: 'text', text },
+      headers: { 'Idempotency-Key': text },
+    });
+    return attempt.status === 202 || attempt.status === 200 ? attempt : undefined;
+  }, 'a send to be accepted again');
+  expect(res.body.id).toMatch(/^msg_/);
+  await until(
+    () => system.sim.inbox(instance.contact).some((m) => !m.ownDeviceCopy && m.text === text),
+    'the recovery send on the phone',
+  );
+}
