@@ -1,4 +1,4 @@
-// Publishes events to JetStream in order, waiting for each ack. When NATS cannot take them, events wait in
+// Publishes events to JetStream in order, a window at a time, waiting for the acks. When NATS cannot take them, events wait in
 // a bounded in-memory queue (counted, readiness degraded) and are retried; nothing is dropped silently.
 import type { EventEnvelope } from '@whatisup/contracts';
 import type { Logger } from 'pino';
@@ -6,6 +6,9 @@ import type { Logger } from 'pino';
 export interface EventSink {
   publishEvent(event: EventEnvelope): Promise<unknown>;
 }
+
+/** Events in flight to JetStream at once. */
+const WINDOW = 64;
 
 export class EventPublisher {
   readonly #sink: EventSink;
@@ -51,29 +54,37 @@ export class EventPublisher {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  /**
+   * Publishes up to WINDOW events at once (issued in order on one connection, so the stream stores them in
+   * order) and waits for their acks. Failed ones stay at the head of the queue, in their original order, and
+   * are retried with backoff: only events around a failure can land out of order.
+   */
   async #drain(): Promise<void> {
     this.#running = true;
     let backoff = 100;
     while (this.#queue.length > 0) {
-      const event = this.#queue[0]!;
-      try {
-        await this.#sink.publishEvent(event);
-        this.#queue.shift();
-        this.published++;
+      const window = this.#queue.slice(0, WINDOW);
+      const results = await Promise.allSettled(window.map((event) => this.#sink.publishEvent(event)));
+      const failed = window.filter((_, i) => results[i]!.status === 'rejected');
+      const acked = window.length - failed.length;
+      this.#queue.splice(0, window.length, ...failed);
+      this.published += acked;
+      if (acked > 0) this.lastLagMs = Date.now() - Date.parse(window[window.length - 1]!.created_at);
+      if (failed.length === 0) {
         this.failures = 0;
         backoff = 100;
-        this.lastLagMs = Date.now() - Date.parse(event.created_at);
-      } catch (error) {
-        this.failures++;
-        if (this.failures === 1 || this.failures % 50 === 0) {
-          this.#logger.warn(
-            { err: (error as Error).message, pending: this.#queue.length },
-            'event publish failed, retrying',
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, backoff));
-        backoff = Math.min(backoff * 2, 5_000);
+        continue;
       }
+      this.failures++;
+      if (this.failures === 1 || this.failures % 50 === 0) {
+        const reason = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        this.#logger.warn(
+          { err: (reason.reason as Error).message, pending: this.#queue.length },
+          'event publish failed, retrying',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+      backoff = Math.min(backoff * 2, 5_000);
     }
     this.#running = false;
     for (const resolve of this.#idle.splice(0)) resolve();

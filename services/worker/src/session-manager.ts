@@ -85,10 +85,12 @@ export class SessionManager {
         customer_id: customerId,
         created_at: new Date().toISOString(),
       });
-      await this.#hold(instanceId, customerId);
     } finally {
       this.#reserved--;
     }
+    // #hold puts the session in #held synchronously, before its first await: the slot passes from the
+    // reservation to the held map in the same tick, so it is never counted twice nor free.
+    await this.#hold(instanceId, customerId);
     this.#options.onChange();
   }
 
@@ -108,22 +110,29 @@ export class SessionManager {
   }
 
   /**
-   * Resumes every instance this worker held (its placement records on the volume): linked ones reconnect
-   * without a QR; unlinked ones start a new QR pairing, within the QR budget.
+   * Finds the instances this worker held (its placement records on the volume) and reserves their slots, so
+   * assigns that arrive while they resume cannot take them. Pass the result to resume().
    */
-  async resumeAll(): Promise<number> {
+  async reserveStored(): Promise<string[]> {
     await sweepWipedSessions(sessionsDir(this.#options.dataDir)).catch(() => {});
     const ids = (await readdir(this.#recordsDir).catch(() => [] as string[])).filter((name) =>
       /^ins_[0-9a-z]{26}$/.test(name),
     );
+    this.#reserved += ids.length;
+    return ids;
+  }
+
+  /** Resumes reserved instances: linked ones reconnect without a QR; unlinked ones start a new QR pairing. */
+  async resume(ids: string[]): Promise<number> {
     let resumed = 0;
     await Promise.all(
       ids.map(async (instanceId) => {
         const meta = await readSessionMeta(this.#recordDir(instanceId)).catch(() => null);
+        this.#reserved--;
         if (!meta) {
           this.#options.logger.error(
             { instance_id: instanceId },
-            'session directory without readable metadata; left alone',
+            'placement record without readable metadata; left alone',
           );
           return;
         }

@@ -98,7 +98,8 @@ export async function startWorker(
     sessions: manager.count,
     draining: manager.draining,
   }));
-  const resumed = await manager.resumeAll();
+  // Visible (registry, health) before resuming: reconnecting 1,000 sessions takes a while.
+  const stored = await manager.reserveStored();
   await heartbeat.start(env.HEARTBEAT_MS);
 
   const app = createWorkerHttp({
@@ -114,7 +115,11 @@ export async function startWorker(
     const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s as Server));
   });
   const { port } = server.address() as AddressInfo;
-  log.info({ resumed, capacity: env.MAX_SESSIONS_PER_WORKER, port }, 'worker started');
+  log.info({ resuming: stored.length, capacity: env.MAX_SESSIONS_PER_WORKER, port }, 'worker started');
+  const resuming = manager
+    .resume(stored)
+    .then((resumed) => log.info({ resumed }, 'sessions resumed'))
+    .catch((error: Error) => log.error({ err: error.message }, 'resuming sessions failed'));
 
   let stopping: Promise<void> | undefined;
   return {
@@ -127,6 +132,7 @@ export async function startWorker(
       stopping ??= (async () => {
         manager.draining = true;
         placement.unsubscribe();
+        await resuming;
         clearTimeout(beatTimer);
         await heartbeat?.stop(env.WORKER_ID);
         await manager.stopAll();
