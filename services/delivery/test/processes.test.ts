@@ -160,4 +160,38 @@ describe('delivery processes', () => {
     const info = await world.bus.jsm.consumers.info(world.bus.subjects.eventStream, CONSUMERS.fanout);
     expect(info.num_pending + info.num_ack_pending).toBe(0);
   }, 60_000);
+
+  it('SIGTERM: finishes attempts in flight, gives back queued claims, exits 0; a new process sends each once', async () => {
+    const customer = await world.customer();
+    await world.endpoint(customer.id, receiver.url);
+    receiver.reply = () => ({ status: 200, delayMs: 200 });
+    const first = await spawnDelivery();
+    await publishBurst(customer, 300);
+    await waitFor(() => receiver.received.length >= 40, 20_000, 5);
+    const stoppedAt = Date.now();
+    first.child.kill('SIGTERM');
+    const code = await new Promise((resolve) => first.child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    const [left] = await world.db.sql<{ leased: number; delivered: number }[]>`
+      select count(*) filter (where lease_expires_at is not null)::int as leased,
+             count(*) filter (where status = 'delivered')::int as delivered
+      from webhook_deliveries`;
+    expect(left!.leased).toBe(0);
+    expect(left!.delivered).toBe(receiver.received.length);
+
+    await spawnDelivery();
+    const rows = await waitFor(
+      async () => {
+        const all = await deliveryRows(world);
+        return all.length === 300 && all.every((r) => r.status === 'delivered') ? all : null;
+      },
+      30_000,
+      100,
+    );
+    for (const row of rows) {
+      expect(receiver.byEventId(row.event_id)).toHaveLength(1);
+      expect(row.attempts).toBe(1);
+    }
+  }, 60_000);
 });
