@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   anyJson,
+  HOSTILE_IDS,
   HostileGateway,
   type HostileRequest,
   hostileHeaderValue,
@@ -19,7 +20,7 @@ import {
   validValue,
 } from './hostile-gateway.ts';
 
-fc.configureGlobal({ seed: SEED, numRuns: 25 });
+fc.configureGlobal({ seed: SEED, numRuns: 15 });
 
 const h = await HostileGateway.start();
 const victim = await h.customer('Victim');
@@ -167,39 +168,45 @@ function bodyMutations(op: Operation): fc.Arbitrary<HostileRequest> {
   return fc.oneof(...mutations);
 }
 
+/** Query values, inserted as is (already encoded where they mean to be). */
+const HOSTILE_QUERY_VALUES = [
+  '',
+  '-1',
+  '0',
+  '101',
+  '1e309',
+  '0x10',
+  '1.5',
+  '%201',
+  'NaN',
+  '2026-02-30T00:00:00Z',
+  '2026-13-45T99:99:99Z',
+  '+275760-09-13T00:00:00.000Z',
+  '275760-09-13T00:00:00.001Z',
+  '9999-12-31T23:59:59.999+14:00',
+  '9999-12-31T23:59:59.999-14:00',
+  '0001-01-01T00:00:00%2B14:00',
+  '0000-01-01T00:00:00Z',
+  '0000-01-01T00:00:00%2B14:00',
+  '0001-01-01T00:00:00Z',
+  '2026-11-28T10:00:00.000000001Z',
+  '2026-11-28T10:00:00%2B99:99',
+  'x'.repeat(100_000),
+  '%00',
+  '%',
+  '%zz',
+  "'%20OR%20'1'%3D'1",
+  'failed&status=pending',
+  'message.received%00',
+];
+
 /** Query strings with hostile values for the operation's own parameters and for ones it does not have. */
 function queryMutations(op: Operation): fc.Arbitrary<string> {
   const declared = op.params.filter((p) => p.in === 'query').map((p) => p.name);
   const names = [...declared, '__proto__', 'id', 'customer_id'];
   const value = fc.oneof(
     unicodeString().map(percentEncode),
-    fc.constantFrom(
-      ...victimIds,
-      '',
-      '-1',
-      '0',
-      '101',
-      '1e309',
-      '0x10',
-      '1.5',
-      '%201',
-      'NaN',
-      '2026-02-30T00:00:00Z',
-      '2026-13-45T99:99:99Z',
-      '+275760-09-13T00:00:00.000Z',
-      '275760-09-13T00:00:00.001Z',
-      '9999-12-31T23:59:59.999+14:00',
-      '0000-01-01T00:00:00Z',
-      '2026-11-28T10:00:00.000000001Z',
-      '2026-11-28T10:00:00%2B99:99',
-      'x'.repeat(100_000),
-      '%00',
-      '%',
-      '%zz',
-      "'%20OR%20'1'%3D'1",
-      'failed&status=pending',
-      'message.received%00',
-    ),
+    fc.constantFrom(...victimIds, ...HOSTILE_QUERY_VALUES),
   );
   return fc
     .array(fc.tuple(fc.constantFrom(...names), value), { minLength: 1, maxLength: 3 })
@@ -222,7 +229,7 @@ describe.each(operations.map((op) => [op.key, op] as const))('%s', (_key, op) =>
           await h.send(request);
           expect(({} as Record<string, unknown>).polluted).toBeUndefined();
         }),
-        { numRuns: 100 },
+        { numRuns: 60 },
       );
     },
   );
@@ -263,6 +270,41 @@ describe.each(operations.map((op) => [op.key, op] as const))('%s', (_key, op) =>
           }
         }),
       );
+    },
+  );
+
+  it.runIf(op.params.some((p) => p.in === 'path'))(
+    'every fixed hostile id in every id parameter is 404',
+    async () => {
+      for (const name of op.params.filter((p) => p.in === 'path').map((p) => p.name)) {
+        for (const hostile of HOSTILE_IDS) {
+          const url = HostileGateway.fill(op, { ...HostileGateway.idsFor(op, estate), [name]: hostile });
+          const request: HostileRequest = { method: op.method, url, auth: fuzzer.key };
+          if (body)
+            Object.assign(request, {
+              body: JSON.stringify(body),
+              headers: { 'Content-Type': 'application/json' },
+            });
+          const outcome = await h.send(request);
+          if (templateMatch(op, url)) expect(outcome.status, url).toBe(404);
+        }
+      }
+    },
+  );
+
+  it.runIf(op.params.some((p) => p.in === 'query'))(
+    'every fixed hostile value in every query parameter',
+    async () => {
+      for (const name of op.params.filter((p) => p.in === 'query').map((p) => p.name)) {
+        for (const value of [...victimIds, ...HOSTILE_QUERY_VALUES]) {
+          const outcome = await h.send({
+            method: op.method,
+            url: ownUrl(op, `?${name}=${value}`),
+            auth: fuzzer.key,
+          });
+          if (outcome.status === 400) expect(outcome.json.error.code).toBe('validation_failed');
+        }
+      }
     },
   );
 

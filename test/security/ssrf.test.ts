@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HostileGateway, type HostileRequest, jsonBody, SEED } from './hostile-gateway.ts';
 
-fc.configureGlobal({ seed: SEED, numRuns: 60 });
+fc.configureGlobal({ seed: SEED, numRuns: 40 });
 
 const h = await HostileGateway.start({ webhookAllowPrivateTargets: false });
 const customer = await h.customer('Acme');

@@ -40,6 +40,24 @@ async function snapshot(estate: Estate) {
   };
 }
 
+// Alice sends with an Idempotency-Key that Bob will use too.
+const idempotentSend = {
+  body: JSON.stringify({ to: '4915123456789', type: 'text', text: 'same body' }),
+  headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'order-1234' },
+};
+const alicesIdempotentMessage = (
+  await h.send(
+    {
+      method: 'POST',
+      url: `/v1/instances/${aliceEstate.instance}/messages`,
+      auth: alice.key,
+      ...idempotentSend,
+    },
+    { asVictim: true },
+  )
+).json.id as string;
+h.protectFromOthers({ ...aliceEstate, message: alicesIdempotentMessage });
+
 const before = await snapshot(aliceEstate);
 const commandsBefore = h.gw.standIn!.commands.length;
 
@@ -145,6 +163,17 @@ it('a send from Bob’s own instance cannot quote or react to Alice’s message'
     });
     expect([400, 404]).toContain(outcome.status);
   }
+});
+
+it('an Idempotency-Key Alice used gives Bob his own new message, never hers', async () => {
+  const his = await h.send({
+    method: 'POST',
+    url: `/v1/instances/${bobEstate.instance}/messages`,
+    auth: bob.key,
+    ...idempotentSend,
+  });
+  expect(his.status).toBe(202);
+  expect(his.json.id).not.toBe(alicesIdempotentMessage);
 });
 
 it('leaves Alice’s objects exactly as they were, and her worker was never asked anything', async () => {

@@ -26,4 +26,45 @@ describe('hostile input: errors, never 5xx', () => {
       expect(body.correlation_id).toBe(res.headers.get('X-Correlation-Id'));
     }
   });
+
+  it('a NUL in an audit-log text filter is 400, not a failed query', async () => {
+    for (const query of ['action=%00', 'target_id=ins_%00', 'action=instance.create%00']) {
+      const res = await gw.request(`/v1/audit-events?${query}`, { key: alice.key });
+      expect(res.status, query).toBe(400);
+      expect((await res.json()).error.code).toBe('validation_failed');
+    }
+  });
+
+  it('a date-time outside years 1 to 9999 (in UTC) is 400 on every since/until filter, not a failed query', async () => {
+    for (const path of [
+      '/v1/webhook-deliveries?since=',
+      '/v1/audit-events?since=',
+      '/v1/audit-events?until=',
+    ]) {
+      for (const value of [
+        '0000-01-01T00:00:00Z',
+        '0000-06-01T00:00:00%2B14:00',
+        '9999-12-31T23:59:59-14:00',
+      ]) {
+        const res = await gw.request(`${path}${value}`, { key: alice.key });
+        expect(res.status, path + value).toBe(400);
+        expect((await res.json()).error.issues[0].path).toMatch(/^query\.(since|until)$/);
+      }
+      const fine = await gw.request(`${path}0001-01-01T00:00:00Z`, { key: alice.key });
+      expect(fine.status).toBe(200);
+    }
+  });
+
+  it('an event stream asked to start before year 1 is 400 at once, not a stream that never opens', async () => {
+    for (const value of ['0000-01-01T00:00:00%2B14:00', '9999-12-31T23:59:59-14:00']) {
+      const res = await Promise.race([
+        gw.request(`/v1/events/stream?since=${value}`, { key: alice.key }),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`no answer for ${value}`)), 5_000),
+        ),
+      ]);
+      expect(res.status, value).toBe(400);
+      expect((await res.json()).error.code).toBe('validation_failed');
+    }
+  });
 });

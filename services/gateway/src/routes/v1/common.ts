@@ -69,6 +69,23 @@ export function requireId(kind: IdKind, value: string, what: string): string {
   return value;
 }
 
+/**
+ * An RFC 3339 date-time in a query, between years 1 and 9999 once in UTC. An offset can carry a valid value
+ * outside them (0000-01-01T00:00:00+14:00 is in year -1), which Postgres refuses and on which a JetStream
+ * consumer never starts, so such a value is a 400 here rather than a failed query or a hung stream.
+ */
+export const DateTimeQuery = () =>
+  z.iso.datetime({ offset: true }).refine(
+    (value) => {
+      const year = new Date(value).getUTCFullYear();
+      return year >= 1 && year <= 9999;
+    },
+    { message: 'must be between years 1 and 9999 (UTC)' },
+  );
+
+/** Free text compared in SQL: Postgres text cannot hold NUL, so a NUL is a client error, not a failed query. */
+export const noNul = (value: string) => !value.includes('\u0000');
+
 export const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-28T10:00:00.000Z' });
 
 export function iso(date: Date | null): string | null {

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { type AuditEvent, listAuditEvents } from '@whatisup/db';
 import type { GatewayDeps } from '../../../deps.ts';
-import { cursorQuery, errorResponses, LimitQuery, Timestamp } from '../common.ts';
+import { cursorQuery, DateTimeQuery, errorResponses, LimitQuery, noNul, Timestamp } from '../common.ts';
 import type { V1App } from '../router.ts';
 
 const AuditEventSchema = z
@@ -23,16 +23,20 @@ const route = createRoute({
   summary: 'List audit events, newest first',
   request: {
     query: z.strictObject({
-      action: z.string().max(100).optional().openapi({ example: 'instance.create' }),
-      target_id: z.string().max(64).optional().openapi({ description: 'Only events about this object' }),
-      since: z.iso
-        .datetime({ offset: true })
+      action: z
+        .string()
+        .max(100)
+        .refine(noNul, { message: 'must not contain NUL' })
         .optional()
-        .openapi({ description: 'Inclusive lower bound (RFC 3339)' }),
-      until: z.iso
-        .datetime({ offset: true })
+        .openapi({ example: 'instance.create' }),
+      target_id: z
+        .string()
+        .max(64)
+        .refine(noNul, { message: 'must not contain NUL' })
         .optional()
-        .openapi({ description: 'Inclusive upper bound (RFC 3339)' }),
+        .openapi({ description: 'Only events about this object' }),
+      since: DateTimeQuery().optional().openapi({ description: 'Inclusive lower bound (RFC 3339)' }),
+      until: DateTimeQuery().optional().openapi({ description: 'Inclusive upper bound (RFC 3339)' }),
       limit: LimitQuery,
       cursor: cursorQuery('auditEvent'),
     }),

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { GatewayDeps } from '../../../deps.ts';
 import { ApiError } from '../../../errors.ts';
-import { errorResponses } from '../common.ts';
+import { DateTimeQuery, errorResponses } from '../common.ts';
 import type { V1App } from '../router.ts';
 import { type FeedStart, openEventFeed } from './event-feed.ts';
 
@@ -28,7 +28,7 @@ const route = createRoute({
         .openapi({ description: 'The id of the last message you received: the stream resumes after it' }),
     }),
     query: z.strictObject({
-      since: z.iso.datetime({ offset: true }).optional().openapi({
+      since: DateTimeQuery().optional().openapi({
         description:
           'Without Last-Event-ID: also send the events from this time on (RFC 3339), then live ones',
       }),

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { isId } from '@whatisup/contracts';
 import { listWebhookDeliveries } from '@whatisup/db';
 import type { GatewayDeps } from '../../../deps.ts';
-import { cursorQuery, errorResponses, LimitQuery } from '../common.ts';
+import { cursorQuery, DateTimeQuery, errorResponses, LimitQuery } from '../common.ts';
 import type { V1App } from '../router.ts';
 import { DELIVERY_EVENT_TYPES, DELIVERY_STATUSES, toDeliveryJson, WebhookDeliverySchema } from './schema.ts';
 
@@ -25,8 +25,7 @@ const route = createRoute({
         })
         .optional(),
       event_type: z.enum(DELIVERY_EVENT_TYPES).optional(),
-      since: z.iso
-        .datetime({ offset: true })
+      since: DateTimeQuery()
         .optional()
         .openapi({ description: 'Only deliveries created at or after this time (RFC 3339)' }),
       limit: LimitQuery,
