@@ -2,6 +2,7 @@
 // stay untouched), a client with timeouts and failover across gateway replicas, a steady stream of sends and
 // inbound messages, and the end-state checks every scenario ends with.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
@@ -177,6 +178,8 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
 export interface ApiRecord {
   method: string;
   path: string;
+  /** Sent as X-Correlation-Id: find the request in the services' logs. */
+  correlationId: string;
   status: number;
   code?: string;
   retryAfter: string | null;
@@ -209,6 +212,7 @@ export class FaultClient {
   ) {
     const method = init.method ?? 'GET';
     const started = Date.now();
+    const correlationId = `fault-${randomUUID()}`;
     const errors: string[] = [];
     for (let attempt = 0; attempt < this.#urls.length; attempt++) {
       const url = this.#urls[(this.#next + attempt) % this.#urls.length]!;
@@ -217,6 +221,7 @@ export class FaultClient {
           method,
           headers: {
             Authorization: `Bearer ${this.#apiKey}`,
+            'X-Correlation-Id': correlationId,
             ...(init.json !== undefined ? { 'Content-Type': 'application/json' } : {}),
             ...init.headers,
           },
@@ -229,6 +234,7 @@ export class FaultClient {
         this.records.push({
           method,
           path,
+          correlationId,
           status: res.status,
           code: body.error?.code,
           retryAfter: res.headers.get('Retry-After'),
@@ -246,6 +252,7 @@ export class FaultClient {
     this.records.push({
       method,
       path,
+      correlationId,
       status: 0,
       retryAfter: null,
       rateLimit: null,
@@ -328,13 +335,44 @@ export interface Accepted {
   text: string;
 }
 
+export type LoopKind = 'sends' | 'inbound';
+
+/** Lets loops park at a safe point while a test does something that must not race with them. */
+class Gate {
+  #held: { parked: number; release: Promise<void>; open: () => void } | undefined;
+  #waiters: Array<() => void> = [];
+
+  async pass(): Promise<void> {
+    const held = this.#held;
+    if (!held) return;
+    held.parked += 1;
+    for (const wake of this.#waiters.splice(0)) wake();
+    await held.release;
+  }
+
+  async close(loops: number): Promise<void> {
+    let open!: () => void;
+    const release = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const held = { parked: 0, release, open };
+    this.#held = held;
+    while (held.parked < loops) await new Promise<void>((wake) => this.#waiters.push(wake));
+  }
+
+  open(): void {
+    this.#held?.open();
+    this.#held = undefined;
+  }
+}
+
 export interface Traffic {
   accepted: Map<string, Accepted>;
   /** Texts the contacts sent to the instances (sim accepted them). */
   inbound: Array<{ from: string; to: string; text: string; sentAt: number }>;
-  /** Holds the send loops after their current request (inbound keeps flowing) until `resumeSends()`. */
-  pauseSends(): Promise<void>;
-  resumeSends(): void;
+  /** Holds the send or the inbound loops after their current message (the others keep going) until `resume`. */
+  pause(kind: LoopKind): Promise<void>;
+  resume(kind: LoopKind): void;
   stop(): Promise<void>;
 }
 
@@ -353,16 +391,8 @@ export function startTraffic(
   const accepted = new Map<string, Accepted>();
   const inbound: Traffic['inbound'] = [];
   let running = true;
-  let paused: { parked: number; release: Promise<void>; resolve: () => void } | undefined;
-  const parkedWaiters: Array<() => void> = [];
+  const gates: Record<LoopKind, Gate> = { sends: new Gate(), inbound: new Gate() };
   const pause = () => new Promise((resolve) => setTimeout(resolve, intervalMs));
-  const holdIfPaused = async () => {
-    const current = paused;
-    if (!current) return;
-    current.parked += 1;
-    for (const wake of parkedWaiters.splice(0)) wake();
-    await current.release;
-  };
   const tag = Math.random().toString(36).slice(2, 8);
   const loops = linked.flatMap((instance, index) => [
     (async () => {
@@ -383,7 +413,7 @@ export function startTraffic(
         }
         await client.request(`/v1/instances/${instance.id}`);
         await pause();
-        await holdIfPaused();
+        await gates.sends.pass();
       }
     })(),
     (async () => {
@@ -393,31 +423,32 @@ export function startTraffic(
         await system.sim.sendText(instance.sender, instance.phone, text);
         inbound.push({ from: instance.sender, to: instance.phone, text, sentAt });
         await pause();
+        await gates.inbound.pass();
       }
     })(),
   ]);
   return {
     accepted,
     inbound,
-    async pauseSends() {
-      let resolve!: () => void;
-      const release = new Promise<void>((r) => {
-        resolve = r;
-      });
-      const current = { parked: 0, release, resolve };
-      paused = current;
-      while (current.parked < linked.length) await new Promise<void>((wake) => parkedWaiters.push(wake));
-    },
-    resumeSends() {
-      paused?.resolve();
-      paused = undefined;
-    },
+    pause: (kind) => gates[kind].close(linked.length),
+    resume: (kind) => gates[kind].open(),
     async stop() {
       running = false;
-      paused?.resolve();
+      gates.sends.open();
+      gates.inbound.open();
       await Promise.all(loops);
     },
   } satisfies Traffic;
+}
+
+/** Every inbound text sent so far has reached `hookPath` as `message.received`. */
+export function inboundSettled(system: System, traffic: Traffic, hookPath = '/hooks') {
+  const received = new Set(
+    system.webhooks
+      .filter((w) => w.path === hookPath && w.body.type === 'message.received')
+      .map((w) => w.body.data.text),
+  );
+  return traffic.inbound.every((m) => received.has(m.text));
 }
 
 /** Keeps the traffic flowing for `ms` (so that the fault happens under load), polling nothing. */

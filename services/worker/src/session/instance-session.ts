@@ -363,7 +363,8 @@ export class InstanceSession {
     });
     sock.ev.on('connection.update', (update) => this.#onConnectionUpdate(sock, update));
     sock.ev.on('messages.upsert', ({ messages, type }) => {
-      if (type === 'notify') for (const message of messages) this.#onInbound(message);
+      // Messages WhatsApp held while we were offline (worker restart, reconnect) come as 'append', not 'notify'.
+      if (type === 'notify' || type === 'append') for (const message of messages) this.#onInbound(message);
       // Baileys folds receipts that arrive right after our own send into that message's upsert.
       const own = messages.filter((m) => m.key.fromMe && m.status !== undefined && m.status !== null);
       if (own.length > 0)

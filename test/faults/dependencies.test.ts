@@ -1,0 +1,109 @@
+// The servers the product depends on fail while sends and inbound messages flow: Redis stopped and started
+// again, NATS restarted (JetStream store kept). Both are this file's own children (redis-server,
+// nats-server -js), so the machine's shared servers and the other test files never notice.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type System, startSystem } from '../e2e/system.ts';
+import {
+  assertClearErrors,
+  assertEndState,
+  assertRecovered,
+  type ChildServer,
+  FAULT_MS,
+  FaultClient,
+  type Linked,
+  linkInstances,
+  startNats,
+  startRedis,
+  startTraffic,
+  trafficFor,
+  until,
+} from './harness.ts';
+
+let redis: ChildServer;
+let nats: ChildServer;
+let system: System;
+let client: FaultClient;
+let linked: Linked[];
+
+async function readiness() {
+  const res = await fetch(`${system.gatewayUrl}/readyz`, { signal: AbortSignal.timeout(10_000) });
+  return {
+    status: res.status,
+    body: (await res.json()) as { checks: Record<string, { status: string; error?: string }> },
+  };
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  nats = await startNats();
+  system = await startSystem({
+    natsUrl: nats.url,
+    redisUrl: redis.url,
+  });
+  client = new FaultClient(system.gatewayUrls, system.apiKey);
+  const endpoint = await client.request('/v1/webhook-endpoints', {
+    method: 'POST',
+    json: { url: system.receiverUrl },
+  });
+  expect(endpoint.status).toBe(201);
+  linked = await linkInstances(system, client, 2);
+}, 120_000);
+afterAll(async () => {
+  await system?.close();
+  await Promise.all([redis?.close(), nats?.close()]);
+});
+
+describe('dependency outages under traffic', () => {
+  it('Redis stopped: local buckets answer with RateLimit headers, /readyz names redis; back on Redis after', async () => {
+    const from = client.records.length;
+    const traffic = startTraffic(system, client, linked);
+    await trafficFor(traffic, 500, 2);
+    await redis.stop();
+    const outage = client.records.length;
+    const down = await until(async () => {
+      const ready = await readiness();
+      return ready.status === 503 && ready.body.checks.redis?.status === 'fail' ? ready : undefined;
+    }, '/readyz to report redis failing');
+    expect(down.body.checks.postgres?.status).toBe('ok');
+    await trafficFor(traffic, FAULT_MS, 4);
+    const duringOutage = client.since(outage).filter((r) => r.path.startsWith('/v1/'));
+    expect(duringOutage.length).toBeGreaterThan(0);
+    expect(duringOutage.filter((r) => !r.rateLimit)).toEqual([]);
+    await redis.start();
+    await until(async () => (await readiness()).status === 200, '/readyz ok again');
+    await trafficFor(traffic, 500);
+    await traffic.stop();
+
+    assertClearErrors(client.since(from));
+    // Back on Redis: the shared bucket exists again.
+    const direct = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await until(async () => {
+        await client.request('/v1/instances?limit=1');
+        return (await direct.keys(`${system.prefix}:*`)).length > 0;
+      }, 'the rate-limit bucket in Redis again');
+    } finally {
+      direct.disconnect();
+    }
+    await assertEndState(system, client, traffic);
+    await assertRecovered(system, client, linked[0]!);
+  }, 120_000);
+
+  it('NATS restarted: clear errors while it is down, events kept in JetStream, everything flows again', async () => {
+    const from = client.records.length;
+    const traffic = startTraffic(system, client, linked);
+    await trafficFor(traffic, 500, 2);
+    await nats.stop();
+    await trafficFor(traffic, FAULT_MS);
+    await nats.start();
+    await until(async () => (await readiness()).status === 200, '/readyz ok again', 30_000);
+    await trafficFor(traffic, 1_000);
+    await traffic.stop();
+
+    // Requests that reached the gateway while NATS was down wait WORKER_COMMAND_TIMEOUT_MS and are a 504.
+    assertClearErrors(client.since(from), false, true);
+    await assertEndState(system, client, traffic);
+    await assertRecovered(system, client, linked[1]!);
+  }, 150_000);
+});
