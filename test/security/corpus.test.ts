@@ -12,6 +12,7 @@ import {
   hostileHeaderValue,
   hostileId,
   MAX_BODY_BYTES,
+  OPERATION_SPECS,
   type Operation,
   percentEncode,
   SEED,
@@ -426,4 +427,6 @@ describe.each(operations.map((op) => [op.key, op] as const))('%s', (_key, op) =>
 it('every operation in /openapi.json has a generator', () => {
   expect(h.missingSpecs).toEqual([]);
   expect(h.operations.length).toBeGreaterThanOrEqual(25);
+  // And no generator outlives its operation unnoticed.
+  expect(Object.keys(OPERATION_SPECS).sort()).toEqual(h.operations.map((op) => op.key).sort());
 });
