@@ -27,8 +27,12 @@ export const CreateInstanceBody = z
       .trim()
       .min(1)
       .max(100)
-      .regex(/^[^\p{Cc}\p{Cf}]+$/u, 'name must not contain control or format characters')
-      .openapi({ example: 'support-line', description: 'Unique per customer' }),
+      // A refinement, not .regex(): OpenAPI patterns have no flags, and \p{…} needs the u flag.
+      .refine((value) => !/[\p{Cc}\p{Cf}]/u.test(value), 'name must not contain control or format characters')
+      .openapi({
+        example: 'support-line',
+        description: 'Unique per customer; no control or format characters',
+      }),
   })
   .openapi('CreateInstance');
 
