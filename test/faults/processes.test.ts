@@ -19,7 +19,7 @@ let system: System;
 let client: FaultClient;
 let linked: Linked[];
 beforeAll(async () => {
-  system = await startSystem({ gateways: 2 });
+  system = await startSystem({ gateways: 2, deliveryEnv: { DELIVERY_ACK_WAIT_MS: '5000' } });
   client = new FaultClient(system.gatewayUrls, system.apiKey);
   const endpoint = await client.request('/v1/webhook-endpoints', {
     method: 'POST',
