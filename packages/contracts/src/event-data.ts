@@ -6,7 +6,6 @@ import { newId } from './ids.ts';
 import { INSTANCE_STATUSES, SEND_ERROR_CODES } from './instance-status.ts';
 
 const status = z.enum(INSTANCE_STATUSES);
-const problem = z.object({ code: z.string(), message: z.string() });
 
 export const eventDataSchemas = {
   'instance.connecting': z.object({ status, worker_id: z.string() }),
@@ -55,7 +54,6 @@ export const eventDataSchemas = {
 } as const;
 
 export type EventData<T extends keyof typeof eventDataSchemas> = z.infer<(typeof eventDataSchemas)[T]>;
-export const lastErrorSchema = problem;
 
 /**
  * `webhook.test`: sent only by `POST /v1/webhook-endpoints/:id/test`, to that one endpoint, whatever its

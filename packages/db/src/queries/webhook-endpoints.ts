@@ -154,14 +154,3 @@ export async function deleteWebhookEndpoint(
     .returning();
   return row;
 }
-
-/** Endpoints that may receive events (not disabled); paused ones hold their deliveries. */
-export async function listActiveWebhookEndpoints(
-  db: Executor,
-  customerId: string,
-): Promise<WebhookEndpoint[]> {
-  return db
-    .select()
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.customerId, customerId), isNull(webhookEndpoints.disabledAt)));
-}
