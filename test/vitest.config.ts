@@ -1,3 +1,6 @@
 import { projectConfig } from '../vitest.shared.ts';
 
-export default projectConfig('system', { include: ['**/*.test.ts'], exclude: ['**/node_modules/**', 'bench/**', 'load/**'] });
+export default projectConfig('system', {
+  include: ['**/*.test.ts'],
+  exclude: ['**/node_modules/**', 'bench/**', 'load/**'],
+});
