@@ -20,7 +20,10 @@ export async function loadOrCreateSecretsKey(
   const path = join(dataDir, 'secrets.key');
   try {
     const key = (await readFile(path, 'utf8')).trim();
-    if (!key) throw new Error(`${path} is empty: restore it from a backup, or remove it only if no webhook endpoint exists yet`);
+    if (!key)
+      throw new Error(
+        `${path} is empty: restore it from a backup, or remove it only if no webhook endpoint exists yet`,
+      );
     return { key, origin: 'file', path };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
