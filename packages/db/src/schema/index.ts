@@ -1,5 +1,6 @@
 export { apiKeys } from './api-keys.ts';
 export { auditEvents } from './audit-events.ts';
+export { busConsumerAcks, busConsumers, busEvents } from './bus-events.ts';
 export { customers } from './customers.ts';
 export { instances } from './instances.ts';
 export { messages } from './messages.ts';
