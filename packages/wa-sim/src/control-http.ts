@@ -1,4 +1,5 @@
 // The control API as JSON over HTTP under /control (for other processes and the demo page). Routes are listed in README.
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimulatorControl } from './control.ts';
 import type { KickKind } from './kicks.ts';
@@ -13,10 +14,22 @@ const CORS_HEADERS = {
   'access-control-allow-headers': 'content-type',
 };
 const KICKS: KickKind[] = ['replaced', 'device_removed', 'logged_out', 'drop'];
+const MAX_PUSH_NAME = 100;
+/** The simulated phone page (phone.html: inline CSS and script, no external assets), served at /phone. */
+const PHONE_PAGE = readFileSync(new URL('./phone.html', import.meta.url));
+const PHONE_PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+};
 
 export interface ControlInfo {
   url: string;
   controlUrl: string;
+  phoneUrl: string;
   rootPublicKey: string;
   mediaHost?: string;
   mediaCaPem?: string;
@@ -39,11 +52,15 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
+  let body: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new HttpError(400, 'body is not JSON');
   }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, 'body: expected a JSON object');
+  return body as Record<string, unknown>;
 }
 
 function str(body: Record<string, unknown>, field: string): string {
@@ -79,11 +96,28 @@ function routes(control: SimulatorControl, info: ControlInfo): Array<[string, Re
     [
       'POST',
       /^\/control\/accounts$/,
-      (_p, body) =>
-        control.createAccount(
-          str(body, 'msisdn'),
-          typeof body.pushName === 'string' ? { pushName: body.pushName } : {},
-        ),
+      (_p, body) => {
+        const msisdn = str(body, 'msisdn');
+        if (body.pushName !== undefined && typeof body.pushName !== 'string')
+          throw new HttpError(400, 'pushName: expected a string');
+        if (typeof body.pushName === 'string' && body.pushName.length > MAX_PUSH_NAME)
+          throw new HttpError(400, `pushName: at most ${MAX_PUSH_NAME} characters`);
+        return control.createAccount(msisdn, body.pushName ? { pushName: body.pushName } : {});
+      },
+    ],
+    ['GET', /^\/control\/qr-codes$/, () => control.qrCodes()],
+    [
+      'POST',
+      /^\/control\/qr-codes$/,
+      (_p, body) => {
+        const qr = str(body, 'qr');
+        if (
+          body.expiresAt !== undefined &&
+          (typeof body.expiresAt !== 'number' || !Number.isInteger(body.expiresAt))
+        )
+          throw new HttpError(400, 'expiresAt: expected epoch milliseconds (an integer)');
+        return control.showQr(qr, body.expiresAt === undefined ? {} : { expiresAt: body.expiresAt });
+      },
     ],
     ['GET', /^\/control\/accounts\/(\d+)$/, ([msisdn]) => control.account(msisdn!)],
     [
@@ -129,6 +163,7 @@ function routes(control: SimulatorControl, info: ControlInfo): Array<[string, Re
         return control.sendText(msisdn!, to, str(body, 'text'));
       },
     ],
+    ['GET', /^\/control\/accounts\/(\d+)\/sent$/, ([msisdn]) => control.sentMessages(msisdn!)],
     ['GET', /^\/control\/accounts\/(\d+)\/inbox$/, ([msisdn]) => control.inbox(msisdn!).map(messageJson)],
     [
       'GET',
@@ -179,11 +214,19 @@ function routes(control: SimulatorControl, info: ControlInfo): Array<[string, Re
   ];
 }
 
-/** Handles a request under /control; returns false when the path is not ours. */
+/** Handles a request under /control and the phone page at /phone; returns false when the path is not ours. */
 export function createControlHandler(control: SimulatorControl, info: ControlInfo) {
   const table = routes(control, info);
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://control.invalid');
+    if (url.pathname === '/phone' || url.pathname === '/phone/') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('method not allowed\n');
+        return true;
+      }
+      res.writeHead(200, PHONE_PAGE_HEADERS).end(req.method === 'HEAD' ? undefined : PHONE_PAGE);
+      return true;
+    }
     if (!url.pathname.startsWith('/control')) return false;
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json', ...CORS_HEADERS });

@@ -15,6 +15,7 @@ import {
 } from './model.ts';
 import { scanQr } from './pairing.ts';
 import { enterPairingCode } from './pairing-code.ts';
+import { type QrOnOffer, QrScreens } from './qr-codes.ts';
 
 export interface DeviceInfo {
   deviceId: number;
@@ -69,9 +70,18 @@ function accountInfo(account: Account): AccountInfo {
 
 export class SimulatorControl {
   readonly #core: SimulatorCore;
+  readonly #screens: QrScreens;
 
   constructor(core: SimulatorCore) {
     this.#core = core;
+    this.#screens = new QrScreens(core);
+    // A companion that is not marked online (Baileys' markOnlineOnConnect: false, as the worker runs) answers
+    // with `inactive` receipts; WhatsApp shows those to the sender as delivered, so the phone does too.
+    core.events.on('event', (event) => {
+      if (event.type !== 'receipt.received' || event.receipt !== 'inactive') return;
+      const sent = core.accounts.get(event.msisdn)?.sentByPhone.get(event.id);
+      if (sent?.status === 'sent') sent.status = 'delivered';
+    });
   }
 
   get events() {
@@ -100,6 +110,20 @@ export class SimulatorControl {
     return deviceInfo(scanQr(this.#core, this.#core.getAccount(msisdn), qr));
   }
 
+  /**
+   * A registering companion's screen shows `qr` (the string Baileys emitted) until `expiresAt` (epoch ms,
+   * default in 60 s); a newer QR of the same companion replaces it. The simulator never learns a companion's
+   * ADV secret by itself, so this is how a QR becomes scannable from the phone page.
+   */
+  showQr(qr: string, options: { expiresAt?: number } = {}): QrOnOffer {
+    return this.#screens.show(qr, options.expiresAt);
+  }
+
+  /** The QR codes on offer now: one per registering companion whose screen showed one that has not expired. */
+  qrCodes(): QrOnOffer[] {
+    return this.#screens.list();
+  }
+
   /** The phone of `msisdn` enters the 8-character code the companion got from `requestPairingCode`. */
   async enterPairingCode(msisdn: string, code: string): Promise<DeviceInfo> {
     return deviceInfo(await enterPairingCode(this.#core, this.#core.getAccount(msisdn), code));
@@ -107,6 +131,7 @@ export class SimulatorControl {
 
   /** A text from the phone of `from` to every linked device of `to`. */
   async sendText(from: string, to: string, text: string): Promise<{ id: string }> {
+    const sentAt = Date.now();
     const id = await sendFromPhone(
       this.#core,
       this.#core.getAccount(from),
@@ -114,6 +139,7 @@ export class SimulatorControl {
       { conversation: text },
       'text',
     );
+    this.#stampSent(from, id, sentAt);
     return { id };
   }
 
@@ -148,6 +174,7 @@ export class SimulatorControl {
               ...(input.caption ? { caption: input.caption } : {}),
             },
           };
+    const sentAt = Date.now();
     const id = await sendFromPhone(
       this.#core,
       this.#core.getAccount(from),
@@ -155,6 +182,7 @@ export class SimulatorControl {
       message,
       'media',
     );
+    this.#stampSent(from, id, sentAt, kind === 'image' ? 'image' : (input.fileName ?? 'file'), input.caption);
     return { id };
   }
 
@@ -177,6 +205,18 @@ export class SimulatorControl {
   /** Status of a message the phone of `msisdn` sent, as told by the linked devices' receipts. */
   sentStatus(msisdn: string, id: string): SentByPhone | undefined {
     return this.#core.getAccount(msisdn).sentByPhone.get(id);
+  }
+
+  /** Everything the phone of `msisdn` sent, oldest first, with its delivered/read status. */
+  sentMessages(msisdn: string): SentByPhone[] {
+    return [...this.#core.getAccount(msisdn).sentByPhone.values()];
+  }
+
+  #stampSent(msisdn: string, id: string, sentAt: number, media?: string, caption?: string): void {
+    const sent = this.#core.getAccount(msisdn).sentByPhone.get(id);
+    if (!sent) return;
+    sent.sentAt = sentAt;
+    if (media) sent.media = caption ? { name: media, caption } : { name: media };
   }
 
   /** The phone of `msisdn` sends a receipt for a message it received (use with automatic receipts off). */

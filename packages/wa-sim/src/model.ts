@@ -52,6 +52,10 @@ export interface SentByPhone {
   to: string;
   text?: string;
   status: 'sent' | 'delivered' | 'read';
+  /** When the control API sent it (epoch ms). */
+  sentAt?: number;
+  /** For media sent through the control API: `image` or the document's file name, and the caption. */
+  media?: { name: string; caption?: string };
 }
 
 export interface Account {

@@ -39,6 +39,8 @@ export interface Simulator extends SimulatorControl {
   /** Pass as Baileys' `waWebSocketUrl`. */
   readonly url: string;
   readonly controlUrl: string;
+  /** The simulated phone page (chats, linked devices, QR scanning) in a browser. */
+  readonly phoneUrl: string;
   /** The root public key Baileys must trust (WA_CERT_DETAILS.PUBLIC_KEY); see the trust hook. */
   readonly rootPublicKey: Buffer;
   /** PEM of the CA that signed the media host's certificate. */
@@ -88,6 +90,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const info: ControlInfo = {
     url: `ws://${publicHost}:${port}/ws/chat`,
     controlUrl: `http://${publicHost}:${port}/control`,
+    phoneUrl: `http://${publicHost}:${port}/phone`,
     rootPublicKey: core.identity.root.public.toString('base64'),
     ...(mediaHost ? { mediaHost: mediaHost.host } : {}),
     ...(mediaCaPem ? { mediaCaPem } : {}),
@@ -98,7 +101,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!handled)
         res
           .writeHead(404, { 'content-type': 'text/plain' })
-          .end('wa-sim: WebSocket at /ws/chat, control at /control\n');
+          .end('wa-sim: WebSocket at /ws/chat, control at /control, phone page at /phone\n');
     });
   });
 
@@ -112,6 +115,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   return Object.assign(control, {
     url: info.url,
     controlUrl: info.controlUrl,
+    phoneUrl: info.phoneUrl,
     rootPublicKey: core.identity.root.public,
     mediaCaPem,
     mediaHost: mediaHost?.host,
