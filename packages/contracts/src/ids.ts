@@ -1,6 +1,6 @@
 // Type-prefixed, time-sortable ids: `<prefix>_` + 10 chars of millisecond time + 16 random chars
 // (Crockford base32). Sorting ids sorts by creation time, so cursors can be ids.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
@@ -61,6 +61,15 @@ export function newId(kind: IdKind, now: number = Date.now()): string {
   lastTime = now;
   lastRandom = random;
   return `${ID_PREFIXES[kind]}_${encodeTime(now)}${encodeRandom(random)}`;
+}
+
+/**
+ * An id of this kind that is the same every time it is made from the same seed and time: for something
+ * observed more than once (a WhatsApp message replayed after a crash) that must keep one id.
+ */
+export function seededId(kind: IdKind, now: number, seed: string): string {
+  const random = createHash('sha256').update(seed).digest().subarray(0, 10);
+  return `${ID_PREFIXES[kind]}_${encodeTime(Math.max(0, Math.floor(now)))}${encodeRandom(random)}`;
 }
 
 const ID_BODY = /^[0-9a-hjkmnp-tv-z]{26}$/;

@@ -15,7 +15,7 @@ export {
   eventEnvelopeSchema,
   eventTypeSchema,
 } from './events.ts';
-export { ID_PREFIXES, type IdKind, isId, newId } from './ids.ts';
+export { ID_PREFIXES, type IdKind, isId, newId, seededId } from './ids.ts';
 export {
   INSTANCE_STATUSES,
   type InstanceStatus,

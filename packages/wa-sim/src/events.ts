@@ -21,6 +21,8 @@ export type SimEventBody =
       ownDeviceCopy: boolean;
     }
   | { type: 'phone.duplicate_ignored'; msisdn: string; id: string; from: string }
+  /** The phone could not decrypt a copy addressed to it (e.g. "Bad MAC"): the message is not shown. */
+  | { type: 'phone.decrypt_failed'; msisdn: string; id: string; from: string; error: string }
   | { type: 'phone.sent'; from: string; to: string; deviceId: number; id: string; cipher: 'pkmsg' | 'msg' }
   | { type: 'receipt.sent'; from: string; to: string; id: string; receipt: 'delivered' | 'read' }
   | { type: 'receipt.received'; msisdn: string; from: string; id: string; receipt: string }

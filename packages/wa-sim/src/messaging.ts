@@ -75,7 +75,15 @@ export async function handleDeviceMessage(
     const target = core.resolveJid(part.jid);
     if (!target) continue;
     if (target.device === 0) {
-      await receiveOnPhone(core, target.account, sender, device.id, id, part.enc).catch(() => undefined);
+      await receiveOnPhone(core, target.account, sender, device.id, id, part.enc).catch((error: Error) =>
+        core.events.record({
+          type: 'phone.decrypt_failed',
+          msisdn: target.account.msisdn,
+          id,
+          from: sender.msisdn,
+          error: error.message,
+        }),
+      );
       continue;
     }
     const targetDevice = target.account.devices.get(target.device);

@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { ProtocolAddress, SessionBuilder, SessionCipher } from 'libsignal';
 import { bundleToSession, type PreKeyBundle } from './bundle.ts';
 import { generateKeyPair, generateSignedPreKey, type KeyPair, type SignedPreKey } from './keys.ts';
-import { MemorySignalStore } from './signal-store.ts';
+import { keepDecryptingSession, MemorySignalStore } from './signal-store.ts';
 
 export type CipherType = 'pkmsg' | 'msg';
 
@@ -13,6 +13,8 @@ export class Phone {
   readonly signedPreKey: SignedPreKey;
   readonly #store: MemorySignalStore;
   #nextPreKeyId = 1;
+  /** One Signal operation at a time per peer device: "no session yet, start one, encrypt" is one step. */
+  readonly #lanes = new Map<string, Promise<unknown>>();
 
   constructor() {
     this.identity = generateKeyPair();
@@ -50,19 +52,38 @@ export class Phone {
     fetchBundle: () => PreKeyBundle | undefined,
   ): Promise<{ type: CipherType; ciphertext: Buffer }> {
     const address = new ProtocolAddress(peer, device);
-    if (!this.#store.hasSession(address.toString())) {
-      const bundle = fetchBundle();
-      if (!bundle) throw new Error(`no prekey bundle for ${address.toString()}`);
-      await new SessionBuilder(this.#store, address).initOutgoing(bundleToSession(bundle));
-    }
-    const { type, body } = await new SessionCipher(this.#store, address).encrypt(plaintext);
-    return { type: type === 3 ? 'pkmsg' : 'msg', ciphertext: Buffer.from(body, 'binary') };
+    return this.#inLane(address.toString(), async () => {
+      if (!this.#store.hasSession(address.toString())) {
+        const bundle = fetchBundle();
+        if (!bundle) throw new Error(`no prekey bundle for ${address.toString()}`);
+        await new SessionBuilder(this.#store, address).initOutgoing(bundleToSession(bundle));
+      }
+      const { type, body } = await new SessionCipher(this.#store, address).encrypt(plaintext);
+      return { type: type === 3 ? 'pkmsg' : 'msg', ciphertext: Buffer.from(body, 'binary') };
+    });
   }
 
   async decrypt(peer: string, device: number, type: CipherType, ciphertext: Uint8Array): Promise<Buffer> {
-    const cipher = new SessionCipher(this.#store, new ProtocolAddress(peer, device));
-    return type === 'pkmsg'
-      ? cipher.decryptPreKeyWhisperMessage(ciphertext)
-      : cipher.decryptWhisperMessage(ciphertext);
+    const address = new ProtocolAddress(peer, device);
+    const id = address.toString();
+    return this.#inLane(id, async () => {
+      const cipher = new SessionCipher(this.#store, address);
+      if (type === 'pkmsg') return cipher.decryptPreKeyWhisperMessage(ciphertext);
+      const before = this.#store.storedSession(id);
+      const plaintext = await cipher.decryptWhisperMessage(ciphertext);
+      const after = this.#store.storedSession(id);
+      if (before && after) this.#store.replaceSession(id, keepDecryptingSession(before, after));
+      return plaintext;
+    });
+  }
+
+  #inLane<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.#lanes.get(id) ?? Promise.resolve()).then(work);
+    const settled = run.catch(() => {});
+    this.#lanes.set(id, settled);
+    void settled.then(() => {
+      if (this.#lanes.get(id) === settled) this.#lanes.delete(id);
+    });
+    return run;
   }
 }

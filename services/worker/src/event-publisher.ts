@@ -15,6 +15,8 @@ export class EventPublisher {
   readonly #logger: Logger;
   readonly #max: number;
   readonly #queue: EventEnvelope[] = [];
+  /** Called once the stream has acked the event (not for an event dropped from a full buffer). */
+  readonly #onAcked = new WeakMap<EventEnvelope, () => void>();
   #running = false;
   #idle: Array<() => void> = [];
   published = 0;
@@ -38,7 +40,8 @@ export class EventPublisher {
     return this.#queue.length > 0 && this.failures > 0;
   }
 
-  publish(event: EventEnvelope): void {
+  publish(event: EventEnvelope, onAcked?: () => void): void {
+    if (onAcked) this.#onAcked.set(event, onAcked);
     if (this.#queue.length >= this.#max) {
       this.#queue.shift();
       this.dropped++;
@@ -69,6 +72,9 @@ export class EventPublisher {
       const acked = window.length - failed.length;
       this.#queue.splice(0, window.length, ...failed);
       this.published += acked;
+      window.forEach((event, i) => {
+        if (results[i]!.status === 'fulfilled') this.#onAcked.get(event)?.();
+      });
       if (acked > 0) this.lastLagMs = Date.now() - Date.parse(window[window.length - 1]!.created_at);
       if (failed.length === 0) {
         this.failures = 0;

@@ -13,7 +13,7 @@ import {
   writeSessionMeta,
 } from './auth-state/index.ts';
 import type { EventPublisher } from './event-publisher.ts';
-import { InstanceSession, type SessionConfig } from './session/instance-session.ts';
+import { type EmitOptions, InstanceSession, type SessionConfig } from './session/instance-session.ts';
 import type { MediaFetcher } from './session/media-fetch.ts';
 
 export class WorkerFullError extends Error {
@@ -157,10 +157,15 @@ export class SessionManager {
 
   async #hold(instanceId: string, customerId: string): Promise<void> {
     const { workerId, session: config, logger, baileysLogger, media, events } = this.#options;
-    const emit = <T extends keyof typeof eventDataSchemas>(type: T, data: EventData<T>) => {
+    const emit = <T extends keyof typeof eventDataSchemas>(
+      type: T,
+      data: EventData<T>,
+      options: EmitOptions = {},
+    ) => {
       const event = makeEvent(type, { customerId, instanceId }, data as Record<string, unknown>);
+      if (options.id) event.id = options.id;
       this.#options.observe?.(event);
-      events.publish(event);
+      events.publish(event, options.onPublished);
     };
     const session = new InstanceSession({
       instanceId,
@@ -168,6 +173,7 @@ export class SessionManager {
       workerId,
       authDir: this.#authDir(instanceId),
       outboxDir: join(this.#options.dataDir, 'outbox', instanceId),
+      inboundDir: join(this.#options.dataDir, 'inbound', instanceId),
       config,
       logger,
       baileysLogger,

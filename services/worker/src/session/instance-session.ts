@@ -6,9 +6,9 @@ import {
   type InstanceState,
   type InstanceStatus,
   messageIdFromWa,
-  newId,
   type SendErrorCode,
   type SendRequest,
+  seededId,
   waMessageIdFor,
 } from '@whatisup/contracts';
 import makeWASocket, {
@@ -16,9 +16,12 @@ import makeWASocket, {
   type BinaryNode,
   Browsers,
   type ConnectionState,
+  DEFAULT_CONNECTION_CONFIG,
   DisconnectReason,
+  getBinaryNodeChildren,
   jidDecode,
   type MiscMessageGenerationOptions,
+  type SignalKeyStoreWithTransaction,
   type WAMessage,
   type WAMessageUpdate,
   type WASocket,
@@ -31,8 +34,10 @@ import {
   wipeAuthStore,
 } from '../auth-state/index.ts';
 import { describeInbound } from './inbound.ts';
+import { InboundSpool, spooledMessage } from './inbound-spool.ts';
 import { MediaFetchError, type MediaFetcher } from './media-fetch.ts';
 import { Outbox, type OutboxEntry } from './outbox.ts';
+import { guardTrialDecryption, serializeSignalTransactions } from './signal-guards.ts';
 import { backoffDelay, SlidingBudget } from './throttle.ts';
 
 /** The shape of Baileys' close errors (@hapi/boom). */
@@ -54,7 +59,18 @@ export interface SessionConfig {
   sendQueueWaitMs: number;
 }
 
-type Emit = <T extends keyof typeof eventDataSchemas>(type: T, data: EventData<T>) => void;
+export interface EmitOptions {
+  /** The event's id when it must be the same each time the event is made (the stream drops repeats). */
+  id?: string;
+  /** Called once the stream has stored the event. */
+  onPublished?: () => void;
+}
+
+type Emit = <T extends keyof typeof eventDataSchemas>(
+  type: T,
+  data: EventData<T>,
+  options?: EmitOptions,
+) => void;
 
 export interface SessionDeps {
   instanceId: string;
@@ -62,6 +78,8 @@ export interface SessionDeps {
   workerId: string;
   authDir: string;
   outboxDir: string;
+  /** Inbound messages acked to WhatsApp whose event is not yet on the stream. */
+  inboundDir: string;
   config: SessionConfig;
   logger: Logger;
   baileysLogger: Logger;
@@ -106,6 +124,8 @@ export class InstanceSession {
 
   readonly #deps: SessionDeps;
   readonly #outbox: Outbox;
+  readonly #inbound: InboundSpool;
+  #inboundReplayed = false;
   readonly #reconnectBudget: SlidingBudget;
   readonly #qrBudget: SlidingBudget;
   #store: AuthStore | null = null;
@@ -129,6 +149,7 @@ export class InstanceSession {
     this.instanceId = deps.instanceId;
     this.customerId = deps.customerId;
     this.#outbox = new Outbox(deps.outboxDir);
+    this.#inbound = new InboundSpool(deps.inboundDir);
     this.#reconnectBudget = new SlidingBudget(deps.config.reconnectBudget, deps.config.reconnectWindowMs);
     this.#qrBudget = new SlidingBudget(deps.config.qrSessionBudget, deps.config.qrWindowMs);
   }
@@ -153,6 +174,11 @@ export class InstanceSession {
 
   /** Opens the auth-state (an unreadable one stops here, visibly) and connects. */
   async start(): Promise<void> {
+    if (!this.#inboundReplayed) {
+      // before anything new from WhatsApp, so the stream keeps the order in which messages were acked
+      for (const entry of await this.#inbound.pending()) this.#onInbound(spooledMessage(entry));
+      this.#inboundReplayed = true;
+    }
     try {
       this.#store = await openAuthStore(this.#deps.authDir);
     } catch (error) {
@@ -334,6 +360,8 @@ export class InstanceSession {
     this.#deps.logger.info({ instance_id: this.instanceId, reason }, 'connecting to WhatsApp');
 
     const store = this.#store;
+    // the stanza each ciphertext came in, so a decrypted message can be spooled with its id and sender
+    const stanzas = new WeakMap<Uint8Array, BinaryNode>();
     const sock = makeWASocket({
       // The store keeps only an index in memory and reads values on demand: no extra key cache per session.
       auth: store.state,
@@ -345,6 +373,21 @@ export class InstanceSession {
       connectTimeoutMs: 20_000,
       defaultQueryTimeoutMs: 20_000,
       getMessage: async () => undefined,
+      makeSignalRepository: (auth, logger, pnToLid) => {
+        const keys = auth.keys as SignalKeyStoreWithTransaction;
+        serializeSignalTransactions(keys);
+        const repository = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(auth, logger, pnToLid);
+        guardTrialDecryption(keys, repository);
+        const decryptMessage = repository.decryptMessage.bind(repository);
+        repository.decryptMessage = async (input) => {
+          const plaintext = await decryptMessage(input);
+          const stanza = stanzas.get(input.ciphertext);
+          // Baileys sends the receipt once this returns: the message must be durable here first
+          if (stanza && this.#fromContact(stanza)) await this.#inbound.put(stanza, plaintext);
+          return plaintext;
+        };
+        return repository;
+      },
       ...(this.#deps.config.waWebSocketUrl ? { waWebSocketUrl: this.#deps.config.waWebSocketUrl } : {}),
     });
     this.#sock = sock;
@@ -372,6 +415,10 @@ export class InstanceSession {
     });
     sock.ev.on('messages.update', (updates) => this.#onMessageUpdates(updates));
     sock.ws.on('CB:ack,class:message', (node: BinaryNode) => this.#onAck(node));
+    sock.ws.on('CB:message', (node: BinaryNode) => {
+      for (const enc of getBinaryNodeChildren(node, 'enc'))
+        if (enc.content instanceof Uint8Array) stanzas.set(enc.content, node);
+    });
     sock.ws.on('message', () => {
       this.lastFrameAt = Date.now();
     });
@@ -779,9 +826,41 @@ export class InstanceSession {
     }
   }
 
+  /** A 1:1 stanza from someone other than our own account (its other devices send protocol traffic). */
+  #fromContact(stanza: BinaryNode): boolean {
+    const from = jidDecode(stanza.attrs.from);
+    if (!from || stanza.attrs.participant) return false;
+    if (from.server !== 's.whatsapp.net' && from.server !== 'lid') return false;
+    const me = this.#store?.state.creds.me;
+    return from.user !== jidDecode(me?.id)?.user && from.user !== jidDecode(me?.lid)?.user;
+  }
+
   #onInbound(message: WAMessage): void {
+    const waMessageId = message.key.id;
+    const release = () => {
+      if (waMessageId)
+        this.#inbound
+          .remove(waMessageId)
+          .catch((error: Error) =>
+            this.#deps.logger.error(
+              { instance_id: this.instanceId, err: error.message },
+              'could not remove a published inbound message from the spool',
+            ),
+          );
+    };
     const described = describeInbound(message);
-    if (!described) return;
-    this.#deps.emit('message.received', { message_id: newId('message'), ...described });
+    if (!described) {
+      release();
+      return;
+    }
+    // The same message (replayed from the spool, or sent again by WhatsApp) keeps its ids, so the stream
+    // stores its event once and the message keeps one id.
+    const seed = `${this.instanceId}|${described.from}|${described.wa_message_id}`;
+    const at = Date.parse(described.timestamp);
+    this.#deps.emit(
+      'message.received',
+      { message_id: seededId('message', at, `${seed}|message`), ...described },
+      { id: seededId('event', at, `${seed}|event`), onPublished: release },
+    );
   }
 }

@@ -1,0 +1,86 @@
+// Two ways Baileys 7 (rc14) with libsignal 6 loses a Signal session when a contact's message and ours cross,
+// after which the contact's phone fails our messages with "Bad MAC". Both are closed here, from the outside,
+// through the key store and the signal repository Baileys lets the socket configure.
+//
+// 1. Transactions: Baileys runs each under a mutex named by its caller. A send is one transaction keyed by our
+//    own jid (encrypt, send the stanza, then commit), a decrypt one keyed by the sender's jid. Both read the
+//    contact's session record at their start and write it at their commit, so when they overlap the record
+//    written last wins and one side's ratchet step is lost. serializeSignalTransactions runs a socket's
+//    top-level transactions one after the other (nested ones run at once, as Baileys intends).
+// 2. Trial decryption: a record holds the open session and older ones (two exist when both sides started a
+//    session at once). libsignal tries each in turn and advances a session's ratchet before checking the MAC,
+//    so the sessions that did not match are stored changed too. When that is the open session, our next
+//    message goes out on a ratchet the contact's phone cannot follow. guardTrialDecryption keeps, of what a
+//    decrypt writes, only the session that decrypted (the one libsignal stamps `used`); the others stay as read.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type {
+  SignalDataSet,
+  SignalKeyStoreWithTransaction,
+  SignalRepositoryWithLIDStore,
+} from '@whiskeysockets/baileys';
+
+export function serializeSignalTransactions(keys: SignalKeyStoreWithTransaction): void {
+  const transaction = keys.transaction.bind(keys);
+  let tail: Promise<unknown> = Promise.resolve();
+  keys.transaction = <T>(work: () => Promise<T>, key: string): Promise<T> => {
+    if (keys.isInTransaction()) return transaction(work, key);
+    const run = tail.then(() => transaction(work, key));
+    tail = run.catch(() => {});
+    return run;
+  };
+}
+
+/** libsignal's serialized SessionRecord, as Baileys stores it. */
+interface StoredRecord {
+  _sessions?: Record<string, { indexInfo?: { used?: number } }>;
+  version?: unknown;
+}
+
+export function guardTrialDecryption(
+  keys: SignalKeyStoreWithTransaction,
+  repository: SignalRepositoryWithLIDStore,
+): void {
+  /** Session records as first read by the decrypt in progress, by id. */
+  const decrypting = new AsyncLocalStorage<Map<string, StoredRecord>>();
+  const get = keys.get.bind(keys);
+  const set = keys.set.bind(keys);
+  keys.get = async (type, ids) => {
+    const values = await get(type, ids);
+    const read = decrypting.getStore();
+    if (read && type === 'session') {
+      for (const [id, value] of Object.entries(values))
+        if (!read.has(id)) read.set(id, structuredClone(value) as StoredRecord);
+    }
+    return values;
+  };
+  keys.set = (data: SignalDataSet) => {
+    const read = decrypting.getStore();
+    if (read && data.session) {
+      const session = { ...data.session };
+      for (const [id, written] of Object.entries(session)) {
+        const before = read.get(id);
+        if (before && written) session[id] = keepDecryptingSession(before, written as StoredRecord) as never;
+      }
+      data = { ...data, session };
+    }
+    return set(data);
+  };
+  const decryptMessage = repository.decryptMessage.bind(repository);
+  repository.decryptMessage = (input) =>
+    input.type === 'msg' ? decrypting.run(new Map(), () => decryptMessage(input)) : decryptMessage(input);
+}
+
+/** `before` with the sessions that decrypted (or appeared) taken from `after`; the others stay untouched. */
+export function keepDecryptingSession(before: StoredRecord, after: StoredRecord): StoredRecord {
+  const sessions = { ...before._sessions };
+  let changed = false;
+  for (const [baseKey, entry] of Object.entries(after._sessions ?? {})) {
+    const old = sessions[baseKey];
+    if (!old || old.indexInfo?.used !== entry.indexInfo?.used) {
+      sessions[baseKey] = entry;
+      changed = true;
+    }
+  }
+  // no session stamped (two decrypts in one millisecond): libsignal's result is all there is to go on
+  return changed ? { ...after, _sessions: sessions } : after;
+}
