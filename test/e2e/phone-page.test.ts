@@ -23,6 +23,8 @@ let browser: BrowserContext;
 let userDataDir: string;
 let page: Page;
 const clients: BaileysClient[] = [];
+/** Retries a page probe with a generous bound (the machine is shared and slow at times). */
+const poll = <T>(probe: () => Promise<T>) => expect.poll(probe, { timeout: 20_000, interval: 100 });
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
@@ -61,7 +63,7 @@ describe('simulated phone page', () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(`${sim.phoneUrl}#${OWN}`);
-    await expect.poll(() => page.getByTestId('phone-select').inputValue()).toBe(OWN);
+    await poll(() => page.getByTestId('phone-select').inputValue()).toBe(OWN);
 
     // A companion waits for a scan; its screen shows each QR it gets (the dashboard does this for an instance).
     const auth = memoryAuthState();
@@ -72,7 +74,7 @@ describe('simulated phone page', () => {
     await page.getByTestId('tab-devices').click();
     const offer = page.getByTestId('qr-offer');
     await offer.waitFor();
-    await expect.poll(() => offer.count()).toBe(1);
+    await poll(() => offer.count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'phone-link-device.png') });
     await offer.getByTestId('scan-button').click();
 
@@ -81,7 +83,7 @@ describe('simulated phone page', () => {
     const client = new BaileysClient(sim.url, auth);
     clients.push(client);
     await client.waitForOpen();
-    await expect.poll(() => page.getByTestId('qr-offer').count()).toBe(0);
+    await poll(() => page.getByTestId('qr-offer').count()).toBe(0);
     await page.getByTestId('device-row').waitFor();
     expect(await page.getByTestId('device-row').textContent()).toContain('Device 1');
 
@@ -94,7 +96,7 @@ describe('simulated phone page', () => {
     await row.waitFor();
     expect(await row.textContent()).toContain(text);
     await row.click();
-    await expect.poll(() => page.getByTestId('message-in').last().textContent()).toContain(text);
+    await poll(() => page.getByTestId('message-in').last().textContent()).toContain(text);
     expect(await page.getByTestId('chat-title').textContent()).toBe('Acme Support');
 
     // The reply typed on the page reaches Baileys; its ticks follow the receipts.
@@ -107,8 +109,8 @@ describe('simulated phone page', () => {
     const received = upsert.messages.find((m) => m.message?.conversation === reply)!;
     expect(received.key).toMatchObject({ remoteJid: `${CONTACT}@s.whatsapp.net`, fromMe: false });
     const out = page.locator(`[data-testid="message-out"][data-id="${received.key.id}"]`);
-    await expect.poll(() => out.getAttribute('data-status'), { timeout: 15_000 }).toBe('delivered');
-    await expect.poll(() => page.locator('#toast.show').count()).toBe(0);
+    await poll(() => out.getAttribute('data-status')).toBe('delivered');
+    await poll(() => page.locator('#toast.show').count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, 'phone-chat.png') });
 
     // The phone's own linked device sent the first text: the business phone shows it as its own message.
@@ -117,7 +119,7 @@ describe('simulated phone page', () => {
     const ownRow = page.locator(`[data-testid="chat-row"][data-chat="${CONTACT}"]`);
     await ownRow.waitFor();
     await ownRow.click();
-    await expect.poll(() => page.getByTestId('message-out').first().textContent()).toContain(text);
+    await poll(() => page.getByTestId('message-out').first().textContent()).toContain(text);
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
@@ -126,11 +128,11 @@ describe('simulated phone page', () => {
     await page.getByRole('button', { name: 'Add a phone' }).click();
     await page.getByTestId('add-msisdn').fill('12');
     await page.getByTestId('add-submit').click();
-    await expect.poll(() => page.locator('#toast').textContent()).toContain('expected 6 to 15 digits');
+    await poll(() => page.locator('#toast').textContent()).toContain('expected 6 to 15 digits');
     await page.getByTestId('add-msisdn').fill('+49 170 0000203');
     await page.getByTestId('add-name').fill('Jonas <b>bold</b>');
     await page.getByTestId('add-submit').click();
-    await expect.poll(() => page.getByTestId('phone-select').inputValue()).toBe('491700000203');
+    await poll(() => page.getByTestId('phone-select').inputValue()).toBe('491700000203');
     expect(sim.account('491700000203').pushName).toBe('Jonas <b>bold</b>');
     // names are text, never markup
     expect(await page.locator('b').filter({ hasText: 'bold' }).count()).toBe(0);
