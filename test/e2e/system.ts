@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { connectNatsBus } from '@whatisup/bus';
+import { runMigrations } from '@whatisup/db';
 import { createTestDatabase, type TestDatabase } from '@whatisup/db/testing';
 import { type Simulator, startSimulator } from '@whatisup/wa-sim';
 
@@ -52,6 +53,11 @@ export interface SystemOptions {
   natsUrl?: string;
   /** Redis of the gateways (default REDIS_URL). */
   redisUrl?: string;
+  /**
+   * A Postgres server of the test's own (e.g. one it stops and starts): the system's database is created and
+   * migrated there instead of on the shared server, and goes away with that server.
+   */
+  databaseServerUrl?: string;
   /** Maps the test database's URL to the one the services use (e.g. through a proxy). */
   serviceDatabaseUrl?: (url: string) => string;
   gatewayEnv?: Record<string, string>;
@@ -150,9 +156,19 @@ async function spawnService(
   };
 }
 
+async function privateDatabase(serverUrl: string): Promise<TestDatabase> {
+  const url = new URL(serverUrl);
+  url.pathname = '/whatisup_e2e';
+  await runMigrations(url.toString());
+  // Nothing to drop: the database lives and dies with the test's own server.
+  return { url: url.toString(), name: 'whatisup_e2e', drop: async () => {} };
+}
+
 export async function startSystem(options: SystemOptions = {}): Promise<System> {
   const sim = await startSimulator({ qr: { refs: 5 }, deliveredReceiptDelayMs: 50, readReceiptDelayMs: 50 });
-  const database = await createTestDatabase();
+  const database = options.databaseServerUrl
+    ? await privateDatabase(options.databaseServerUrl)
+    : await createTestDatabase();
   const prefix = `e${randomBytes(5).toString('hex')}`;
   const dataRoot = await mkdtemp(join(tmpdir(), 'wiu-e2e-'));
   const natsUrl = options.natsUrl ?? NATS_URL;

@@ -1,13 +1,15 @@
 // Fault-suite tooling: our own Redis/NATS servers and a cuttable Postgres proxy (the machine's shared servers
 // stay untouched), a client with timeouts and failover across gateway replicas, a steady stream of sends and
 // inbound messages, and the end-state checks every scenario ends with.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { connectNatsBus } from '@whatisup/bus';
 import { expect } from 'vitest';
 import type { System } from '../e2e/system.ts';
@@ -50,11 +52,21 @@ export interface ChildServer {
   close(): Promise<void>;
 }
 
+interface ChildOptions {
+  cleanup?: () => Promise<void>;
+  /** Run as this user (Postgres refuses to run as root). */
+  user?: { uid: number; gid: number };
+  /** Default SIGKILL. */
+  stopSignal?: NodeJS.Signals;
+  /** Ready once this resolves true (default: the port accepts connections). */
+  ready?: (port: number) => Promise<boolean>;
+}
+
 async function childServer(
   scheme: string,
   command: string,
   argsFor: (port: number) => string[],
-  cleanup: () => Promise<void> = async () => {},
+  options: ChildOptions = {},
 ): Promise<ChildServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -72,7 +84,7 @@ async function childServer(
     url: `${scheme}://127.0.0.1:${port}`,
     port,
     async start() {
-      child = spawn(command, argsFor(port), { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(command, argsFor(port), { stdio: ['ignore', 'pipe', 'pipe'], ...options.user });
       child.stdout!.on('data', (chunk) => {
         output += String(chunk);
       });
@@ -82,7 +94,7 @@ async function childServer(
       const current = child;
       await until(async () => {
         if (current.exitCode !== null) throw new Error(`${command} exited:\n${output}`);
-        return reachable();
+        return options.ready ? options.ready(port) : reachable();
       }, `${command} on port ${port}`);
     },
     stop() {
@@ -90,12 +102,12 @@ async function childServer(
       if (!current || current.exitCode !== null || current.signalCode !== null) return Promise.resolve();
       return new Promise((resolve) => {
         current.once('exit', () => resolve());
-        current.kill('SIGKILL');
+        current.kill(options.stopSignal ?? 'SIGKILL');
       });
     },
     async close() {
       await server.stop();
-      await cleanup();
+      await options.cleanup?.();
     },
   };
   await server.start();
@@ -125,8 +137,74 @@ export async function startNats(): Promise<ChildServer> {
     'nats',
     binary,
     (port) => ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
-    () => rm(storeDir, { recursive: true, force: true }),
+    { cleanup: () => rm(storeDir, { recursive: true, force: true }) },
   );
+}
+
+function postgresBinDir(): string {
+  if (process.env.POSTGRES_BIN_DIR) return process.env.POSTGRES_BIN_DIR;
+  const versions = readdirSync('/usr/lib/postgresql')
+    .filter((name) => /^\d+$/.test(name))
+    .sort((a, b) => Number(b) - Number(a));
+  if (versions.length === 0) throw new Error('no /usr/lib/postgresql/<version>: set POSTGRES_BIN_DIR');
+  return `/usr/lib/postgresql/${versions[0]}/bin`;
+}
+
+/**
+ * A private Postgres server (initdb into a temp dir, trust auth, user postgres) that a test may stop and
+ * start; its data dir survives restarts. `stop()` is an immediate shutdown (SIGQUIT: every backend dies, the
+ * next start runs crash recovery), the nearest thing to a crash that leaves no orphaned backends behind.
+ * Postgres refuses to run as root, so under root it runs as the `postgres` user.
+ */
+export async function startPostgres(): Promise<ChildServer> {
+  const bin = postgresBinDir();
+  const dataDir = await mkdtemp(join(tmpdir(), 'wiu-faults-pg-'));
+  const user =
+    process.getuid?.() === 0
+      ? {
+          uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
+          gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
+        }
+      : undefined;
+  if (user) await chown(dataDir, user.uid, user.gid);
+  await promisify(execFile)(
+    join(bin, 'initdb'),
+    ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'],
+    { ...user },
+  );
+  const server = await childServer(
+    'postgres',
+    join(bin, 'postgres'),
+    (port) => [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-k',
+      dataDir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
+    ],
+    {
+      user,
+      stopSignal: 'SIGQUIT',
+      cleanup: () => rm(dataDir, { recursive: true, force: true }),
+      ready: (port) =>
+        promisify(execFile)(join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)]).then(
+          () => true,
+          () => false,
+        ),
+    },
+  );
+  return { ...server, url: `postgres://postgres@127.0.0.1:${server.port}/postgres` };
 }
 
 /** A TCP proxy to Postgres: `cut()` drops every connection and refuses new ones until `resume()`. */
@@ -458,7 +536,12 @@ export async function trafficFor(traffic: Traffic, ms: number, minAccepted = 0) 
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const ERROR_CODES_5XX = new Set(['service_unavailable', 'instance_unavailable', 'no_capacity']);
+const ERROR_CODES_5XX = new Set([
+  'service_unavailable',
+  'database_unavailable',
+  'instance_unavailable',
+  'no_capacity',
+]);
 /** A command the worker took but never answered (it died holding it): documented 504, no Retry-After. */
 const isCommandTimeout = (r: ApiRecord) => r.status === 504 && r.code === 'command_timeout';
 

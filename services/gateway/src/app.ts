@@ -2,6 +2,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { DatabaseBreaker, isDatabaseUnreachable } from './database-breaker.ts';
 import type { AppEnv, GatewayDeps } from './deps.ts';
 import { ApiError, errorBody } from './errors.ts';
 import { correlationId } from './middleware/correlation-id.ts';
@@ -28,7 +29,26 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
   );
 
-  app.route('/', createHealthRoutes(deps));
+  const breaker = new DatabaseBreaker({
+    probe: () => deps.sql`select 1`,
+    waitMs: deps.config.database?.waitMs,
+    probeIntervalMs: deps.config.database?.probeIntervalMs,
+    logger: deps.logger,
+  });
+  deps.shutdownSignal?.addEventListener('abort', () => breaker.stop());
+  // Every /v1 request needs the database (at least for its API key, past the short key cache).
+  app.use('/v1/*', async (_c, next) => {
+    breaker.check();
+    const watchdog = setTimeout(() => breaker.suspect(), breaker.waitMs);
+    try {
+      // Opening the breaker answers requests still waiting on the database; their handlers run on unobserved.
+      await Promise.race([next(), breaker.whenOpen()]);
+    } finally {
+      clearTimeout(watchdog);
+    }
+  });
+
+  app.route('/', createHealthRoutes(deps, breaker));
   app.route('/v1', createV1App(deps));
   registerDocs(app);
   registerDashboard(app);
@@ -38,8 +58,13 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   );
 
   app.onError((error, c) => {
-    const apiError = toApiError(error);
-    if (apiError.status >= 500) {
+    let apiError: ApiError;
+    if (isDatabaseUnreachable(error)) {
+      breaker.failed(error);
+      apiError = breaker.unavailable(error);
+    } else apiError = toApiError(error);
+    // The breaker logs the outage once; one error line per refused request would bury it.
+    if (apiError.status >= 500 && apiError.code !== 'database_unavailable') {
       deps.logger.error(
         { err: error, correlation_id: c.get('correlationId'), customer_id: c.get('customerId') },
         'unhandled error',
@@ -70,31 +95,7 @@ function toApiError(error: Error): ApiError {
       );
     }
   }
-  if (isUnavailable(error)) {
-    return new ApiError('service_unavailable', 'a backing service is unavailable; please retry', {
-      retryAfterSeconds: 5,
-      cause: error,
-    });
-  }
   return new ApiError('internal_error', 'internal error; quote the correlation id when reporting it', {
     cause: error,
   });
-}
-
-function isUnavailable(error: Error): boolean {
-  for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: string }).code;
-    if (
-      code === 'ECONNREFUSED' ||
-      code === 'ECONNRESET' ||
-      code === 'CONNECT_TIMEOUT' ||
-      code === 'CONNECTION_CLOSED' ||
-      code === 'CONNECTION_ENDED' ||
-      code === 'CONNECTION_DESTROYED' ||
-      code === '57P01' ||
-      code === '57P03'
-    )
-      return true;
-  }
-  return false;
 }

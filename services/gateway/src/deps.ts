@@ -15,6 +15,8 @@ export interface GatewayConfig {
   webhookAllowPrivateTargets: boolean;
   /** Comment lines on idle /v1/events/stream connections (default 15 s). */
   eventStreamHeartbeatMs?: number;
+  /** The database breaker's timings (see database-breaker.ts); defaults there. */
+  database?: { waitMs?: number; probeIntervalMs?: number };
 }
 
 export interface GatewayDeps {

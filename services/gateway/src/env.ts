@@ -8,6 +8,10 @@ export const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/whatisup'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** A request running this long makes the gateway probe Postgres; unreachable → 503 database_unavailable. */
+  DATABASE_WAIT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /** How often the gateway probes Postgres while it answers 503 database_unavailable. */
+  DATABASE_PROBE_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().default('wiu:'),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),

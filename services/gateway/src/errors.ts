@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   internal_error: 500,
   worker_error: 502,
   service_unavailable: 503,
+  database_unavailable: 503,
   instance_unavailable: 503,
   no_capacity: 503,
   command_timeout: 504,

@@ -66,6 +66,7 @@ const app = createApp({
     apiKeyCacheTtlMs: env.API_KEY_CACHE_TTL_MS,
     maxBodyBytes: env.MAX_BODY_BYTES,
     webhookAllowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    database: { waitMs: env.DATABASE_WAIT_MS, probeIntervalMs: env.DATABASE_PROBE_INTERVAL_MS },
   },
   shutdownSignal: shuttingDown.signal,
 });

@@ -61,10 +61,12 @@ export async function startTestGateway(
     registryTtlMs?: number;
     /** false: no worker at all; otherwise options for the default stand-in (capacity 1000). */
     standInWorker?: false | Partial<StandInOptions>;
+    /** Maps the test database's URL to the one the app uses (e.g. through a proxy). */
+    databaseUrl?: (url: string) => string;
   } = {},
 ): Promise<TestGateway> {
   const database = await createTestDatabase();
-  const dbHandle = createDb(database.url, { max: 10 });
+  const dbHandle = createDb(options.databaseUrl?.(database.url) ?? database.url, { max: 10 });
   const redis =
     options.redis ??
     new Redis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500 });

@@ -3,9 +3,10 @@
 // trouble), but zero workers or full workers do not make the gateway unready: it can still serve every
 // read, and taking it out of the load balancer would not create capacity.
 import { Hono } from 'hono';
+import type { DatabaseBreaker } from '../database-breaker.ts';
 import type { AppEnv, GatewayDeps } from '../deps.ts';
 
-type CheckResult = { status: 'ok' | 'fail'; latency_ms: number; error?: string };
+type CheckResult = { status: 'ok' | 'fail'; latency_ms: number; error?: string; breaker?: string };
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -64,6 +65,7 @@ async function workersSummary(deps: Pick<GatewayDeps, 'workerRegistry'>): Promis
 
 export function createHealthRoutes(
   deps: Pick<GatewayDeps, 'sql' | 'redis' | 'nats' | 'workerRegistry'>,
+  breaker?: DatabaseBreaker,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -92,6 +94,11 @@ export function createHealthRoutes(
         ),
       ]),
     ]);
+    // The check is a probe of its own: a success closes the breaker early, and while it is open the API's
+    // 503 database_unavailable is shown next to the check.
+    if (postgres.status === 'ok') breaker?.succeeded();
+    const state = breaker?.state;
+    if (state?.open) postgres.breaker = `open since ${state.since}: /v1 answers 503 database_unavailable`;
     const checks = { postgres, redis, nats };
     // Deep by default: any failing check is a 503. `?scope=serving` (the Kubernetes readiness probe) decides
     // only on what the gateway cannot serve without; Redis is still reported, but while it is down the rate
