@@ -1,12 +1,19 @@
 export {
   createDb,
+  createEmbeddedDb,
   type Database,
   type DbHandle,
   type DbOptions,
+  EMBEDDED_DB_SUBDIR,
+  type EmbeddedDbHandle,
+  type EmbeddedDbOptions,
   type Executor,
-  type Sql,
+  openDatabase,
+  type PostgresDbHandle,
+  queryRows,
   type Tx,
 } from './client.ts';
+export { DataDirLockedError } from './data-dir-lock.ts';
 export { ensureDatabase, MIGRATIONS_FOLDER, runMigrations } from './migrate.ts';
 export * from './queries/api-keys.ts';
 export * from './queries/audit-events.ts';

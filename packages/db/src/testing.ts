@@ -1,9 +1,11 @@
 // Test support: a fresh, migrated database per test file, cloned from a template that is migrated once per
-// set of migrations. Uses the Postgres at TEST_DATABASE_URL / DATABASE_URL (default 127.0.0.1:5432).
+// set of migrations. Uses the Postgres at TEST_DATABASE_URL / DATABASE_URL (default 127.0.0.1:5432), or
+// PGlite in memory (createTestEmbeddedDb).
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { createEmbeddedDb, type EmbeddedDbHandle } from './client.ts';
 import { MIGRATIONS_FOLDER, runMigrations } from './migrate.ts';
 
 export const TEST_SERVER_URL =
@@ -70,4 +72,23 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } finally {
     await admin.end({ timeout: 5 });
   }
+}
+
+/** A migrated PGlite database, dumped once per test process and cloned for each caller (migrating is slow). */
+let embeddedTemplate: Promise<Blob> | undefined;
+
+async function migratedDump(): Promise<Blob> {
+  const builder = await createEmbeddedDb({ memory: true });
+  try {
+    await builder.migrate();
+    return await builder.dumpDataDir();
+  } finally {
+    await builder.close();
+  }
+}
+
+/** A fresh, migrated, in-memory PGlite database; `close()` discards it. */
+export async function createTestEmbeddedDb(): Promise<EmbeddedDbHandle> {
+  embeddedTemplate ??= migratedDump();
+  return createEmbeddedDb({ loadDataDir: await embeddedTemplate });
 }

@@ -7,11 +7,12 @@ import {
   type AttemptOutcome,
   type ClaimedDelivery,
   claimDueDeliveries,
+  type Database,
+  type DbHandle,
   DELIVERIES_DUE_CHANNEL,
   recordAttemptOutcomes,
   releaseClaims,
   type SecretBox,
-  type Sql,
 } from '@whatisup/db';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
@@ -21,7 +22,7 @@ import { type AttemptResult, postWebhook } from './sender.ts';
 import { secretKey, signatureHeader } from './signer.ts';
 
 export interface DispatcherOptions {
-  sql: Sql;
+  db: DbHandle;
   secretBox: SecretBox;
   agent: Agent;
   logger: Logger;
@@ -54,7 +55,8 @@ const FLUSH_SIZE = 500;
 const FLUSH_DELAY_MS = 2;
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
-  const { sql, logger, metrics } = options;
+  const { logger, metrics } = options;
+  const { db } = options.db;
   /** Claimed and not finished, per endpoint (queued + in flight): what the claim query counts as busy. */
   const held = new Map<string, number>();
   const active = new Map<string, number>();
@@ -76,7 +78,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let wakeUp: (() => void) | null = null;
   let loop: Promise<void> | null = null;
   let unlisten: (() => Promise<void>) | null = null;
-  const recorder = createOutcomeRecorder(sql, logger);
+  const recorder = createOutcomeRecorder(db, logger);
 
   function wake(): void {
     wakePending = true;
@@ -121,7 +123,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const claimedAt = Date.now();
       let claimed: ClaimedDelivery[];
       try {
-        claimed = await claimDueDeliveries(sql, {
+        claimed = await claimDueDeliveries(db, {
           limit,
           scan: Math.max(limit * 2, 500),
           perEndpointCap: endpointHoldCap,
@@ -206,7 +208,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   async function releaseStale(): Promise<void> {
     const claims = toRelease.splice(0);
     if (claims.length === 0) return;
-    await releaseClaims(sql, claims).catch((error) =>
+    await releaseClaims(db, claims).catch((error) =>
       logger.warn(
         { err: error, deliveries: claims.length },
         'releasing claims failed; their leases will expire',
@@ -259,8 +261,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   return {
     async start() {
-      const listener = await sql.listen(DELIVERIES_DUE_CHANNEL, () => wake());
-      unlisten = listener.unlisten;
+      unlisten = await options.db.listen(DELIVERIES_DUE_CHANNEL, () => wake());
       loop = run();
     },
     wake,
@@ -334,7 +335,7 @@ export function toOutcome(
 }
 
 /** Buffers outcomes and writes them in batches; `add` resolves once its outcome is committed. */
-function createOutcomeRecorder(sql: Sql, logger: Logger) {
+function createOutcomeRecorder(db: Database, logger: Logger) {
   const pending: { outcome: AttemptOutcome; done: () => void }[] = [];
   let flushing: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -345,7 +346,7 @@ function createOutcomeRecorder(sql: Sql, logger: Logger) {
       for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
         try {
           await recordAttemptOutcomes(
-            sql,
+            db,
             batch.map((b) => b.outcome),
           );
           break;

@@ -23,7 +23,7 @@ if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
 const db = createDb(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX, applicationName: 'whatisup-delivery' });
 const bus = await connectNatsBus({ url: env.NATS_URL, prefix: env.NATS_PREFIX, name: 'whatisup-delivery' });
 const service = await startDeliveryService({
-  sql: db.sql,
+  db,
   bus,
   secretBox: createSecretBox(secretsKey),
   logger,

@@ -3,12 +3,12 @@
 import type { NatsBus } from '@whatisup/bus';
 import {
   applyProjections,
+  type DbHandle,
   insertDeliveries,
   listFanOutEndpoints,
   type Projection,
   pendingByEndpoint,
   type SecretBox,
-  type Sql,
 } from '@whatisup/db';
 import type { Resolver } from '@whatisup/ssrf-guard';
 import type { Logger } from 'pino';
@@ -37,7 +37,7 @@ export interface DeliveryConfig {
 }
 
 export interface DeliveryDeps {
-  sql: Sql;
+  db: DbHandle;
   bus: NatsBus;
   secretBox: SecretBox;
   logger: Logger;
@@ -61,7 +61,8 @@ export interface DeliveryService {
 }
 
 export async function startDeliveryService(deps: DeliveryDeps): Promise<DeliveryService> {
-  const { sql, bus, logger, config } = deps;
+  const { bus, logger, config } = deps;
+  const { db } = deps.db;
   const metrics = createMetrics();
   const agent: Agent = createDeliveryAgent({
     allowPrivateTargets: config.allowPrivateTargets,
@@ -70,7 +71,7 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
     resolve: deps.resolve,
   });
   const dispatcher = createDispatcher({
-    sql,
+    db: deps.db,
     secretBox: deps.secretBox,
     agent,
     logger,
@@ -97,7 +98,7 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
       logger,
       async handle(events) {
         const customers = [...new Set(events.map((e) => e.customer_id))];
-        const endpoints = new Map((await listFanOutEndpoints(sql, customers)).map((e) => [e.id, e]));
+        const endpoints = new Map((await listFanOutEndpoints(db, customers)).map((e) => [e.id, e]));
         const rows = planDeliveries(events, [...endpoints.values()]);
         // Claim what this process can send now in the same statement: no claim query, no wake-up.
         const room = new Map<string, number>();
@@ -108,7 +109,7 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
           room.set(row.endpointId, left - 1);
         }
         const claimedAt = Date.now();
-        const { claimed } = await insertDeliveries(sql, rows, config.leaseMs);
+        const { claimed } = await insertDeliveries(db, rows, config.leaseMs);
         const byId = new Map(events.map((e) => [e.id, e]));
         dispatcher.adopt(
           rows
@@ -153,7 +154,7 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
           } else if (projection) projections.push(projection);
         }
         await applyProjections(
-          sql,
+          db,
           projections.map((p) => p.eventId),
           projections,
         );
@@ -166,7 +167,7 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
   metrics.setSources({
     queueDepth() {
       if (!depthCache || Date.now() - depthCache.at > 1_000)
-        depthCache = { at: Date.now(), rows: pendingByEndpoint(sql, 50).catch(() => []) };
+        depthCache = { at: Date.now(), rows: pendingByEndpoint(db, 50).catch(() => []) };
       return depthCache.rows;
     },
     async consumerLag() {
@@ -204,7 +205,7 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
       };
       await Promise.all([
         timed('postgres', async () => {
-          await sql.begin((tx) => tx`select 1`);
+          await deps.db.ping();
           return undefined;
         }),
         timed('jetstream', async () => {

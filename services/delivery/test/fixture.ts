@@ -9,10 +9,10 @@ import { type EventEnvelope, type EventType, makeEvent } from '@whatisup/contrac
 import {
   createDb,
   createSecretBox,
-  type DbHandle,
   insertCustomer,
   insertInstance,
   insertWebhookEndpoint,
+  type PostgresDbHandle,
   type SecretBox,
 } from '@whatisup/db';
 import { createTestDatabase, type TestDatabase } from '@whatisup/db/testing';
@@ -119,7 +119,7 @@ export function newSecret(): string {
 
 export interface World {
   database: TestDatabase;
-  db: DbHandle;
+  db: PostgresDbHandle;
   bus: NatsBus;
   prefix: string;
   secretsKey: Buffer;
@@ -169,7 +169,7 @@ export async function createWorld(): Promise<World> {
     service: null,
     async start(config = {}, extra = {}) {
       world.service = await startDeliveryService({
-        sql: db.sql,
+        db,
         bus,
         secretBox,
         logger,

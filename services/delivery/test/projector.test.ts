@@ -217,9 +217,9 @@ describe('idempotency', () => {
       },
     );
     const projection = toProjection(event) as Projection;
-    expect((await applyProjections(world.db.sql, [event.id], [projection])).size).toBe(1);
+    expect((await applyProjections(world.db.db, [event.id], [projection])).size).toBe(1);
     await world.db.sql`update messages set status = 'read' where id = ${messageId}`;
-    expect((await applyProjections(world.db.sql, [event.id], [projection])).size).toBe(0);
+    expect((await applyProjections(world.db.db, [event.id], [projection])).size).toBe(0);
     expect((await messageRow(messageId))!.status).toBe('read');
   });
 });

@@ -101,9 +101,9 @@ describe('routing', () => {
     // A crash between commit and ack redelivers the event: simulate by feeding it through fan-out again.
     const { insertDeliveries, listFanOutEndpoints } = await import('@whatisup/db');
     const { planDeliveries } = await import('../src/fan-out.ts');
-    const endpoints = await listFanOutEndpoints(world.db.sql, [customer.id]);
+    const endpoints = await listFanOutEndpoints(world.db.db, [customer.id]);
     expect(endpoints.map((e) => e.id)).toEqual([endpoint.id]);
-    const again = await insertDeliveries(world.db.sql, planDeliveries([event], endpoints));
+    const again = await insertDeliveries(world.db.db, planDeliveries([event], endpoints));
     expect(again.inserted).toBe(0);
     expect(await deliveryRows(world)).toHaveLength(1);
   });

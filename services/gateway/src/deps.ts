@@ -1,5 +1,5 @@
 // What the gateway app needs from the outside world; main.ts builds the real ones, tests their own.
-import type { Database, KeyPrincipal, SecretBox, Sql } from '@whatisup/db';
+import type { Database, DbHandle, KeyPrincipal, SecretBox } from '@whatisup/db';
 import type { Redis } from 'ioredis';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
@@ -21,7 +21,8 @@ export interface GatewayConfig {
 
 export interface GatewayDeps {
   db: Database;
-  sql: Sql;
+  /** The handle behind `db` (Postgres or PGlite): readiness checks and the database breaker's probe. */
+  dbHandle: DbHandle;
   redis: Redis;
   nats: NatsConnection;
   /** Request/reply to session workers (placement and instance commands). */

@@ -25,11 +25,11 @@ try {
 const logger = pino({ level: env.LOG_LEVEL, base: { service: 'gateway' } });
 
 if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
-const {
-  db,
-  sql,
-  close: closeDb,
-} = createDb(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX, applicationName: 'whatisup-gateway' });
+const dbHandle = createDb(env.DATABASE_URL, {
+  max: env.DATABASE_POOL_MAX,
+  applicationName: 'whatisup-gateway',
+});
+const { db } = dbHandle;
 const redis = new Redis(env.REDIS_URL, {
   // Fail fast while Redis is away: the rate limiter falls back to local buckets instead of queueing.
   enableOfflineQueue: false,
@@ -53,7 +53,7 @@ const rateLimiter = new FailoverRateLimiter(
 const shuttingDown = new AbortController();
 const app = createApp({
   db,
-  sql,
+  dbHandle,
   redis,
   nats: bus.nc,
   workers: new WorkerClient(bus.nc, bus.subjects, { timeoutMs: env.WORKER_COMMAND_TIMEOUT_MS, logger }),
@@ -90,7 +90,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   shuttingDown.abort();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.allSettled([bus.close(), redis.quit(), closeDb()]);
+  await Promise.allSettled([bus.close(), redis.quit(), dbHandle.close()]);
   logger.info('stopped');
   process.exit(0);
 }

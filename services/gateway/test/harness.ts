@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { connectNatsBus, type NatsBus } from '@whatisup/bus';
 import type { WorkerRegistration } from '@whatisup/contracts';
-import { createDb, createSecretBox, type Database, type DbHandle, type SecretBox } from '@whatisup/db';
+import { createDb, createSecretBox, type Database, type PostgresDbHandle, type SecretBox } from '@whatisup/db';
 import { createTestDatabase, type TestDatabase } from '@whatisup/db/testing';
 import { Redis } from 'ioredis';
 import type { KV, NatsConnection } from 'nats';
@@ -29,7 +29,7 @@ export type TestResponse = Omit<Response, 'json'> & { json(): Promise<any> };
 export interface TestGateway {
   app: ReturnType<typeof createApp>;
   db: Database;
-  dbHandle: DbHandle;
+  dbHandle: PostgresDbHandle;
   database: TestDatabase;
   redis: Redis;
   nats: NatsConnection;
@@ -104,7 +104,7 @@ export async function startTestGateway(
   const keyPrefix = `wiu-test-${randomBytes(4).toString('hex')}:`;
   const app = createApp({
     db: dbHandle.db,
-    sql: dbHandle.sql,
+    dbHandle,
     redis,
     nats,
     workers: new WorkerClient(nats, bus.subjects, { timeoutMs: options.commandTimeoutMs ?? 2_000, logger }),

@@ -1,7 +1,12 @@
-// The delivery service's hot path, batched: fan-out inserts, the dispatcher's claim and its outcomes. Raw
-// postgres.js (unnest of arrays) so that one round trip carries a whole batch.
-import type { Sql } from '../client.ts';
+// The delivery service's hot path, batched: fan-out inserts, the dispatcher's claim and its outcomes. Raw SQL
+// through drizzle (unnest of array parameters, each with an explicit cast) so that one statement carries a
+// whole batch, on Postgres and on PGlite alike.
+import { sql } from 'drizzle-orm';
+import { type Executor, queryRows } from '../client.ts';
 import { DELIVERIES_DUE_CHANNEL } from './webhook-deliveries.ts';
+
+/** One array parameter (a bare array in drizzle's `sql` would become a list of parameters). */
+const array = (values: readonly unknown[]) => sql.param(values);
 
 export interface FanOutEndpoint {
   id: string;
@@ -16,14 +21,17 @@ export interface FanOutEndpoint {
 }
 
 /** Endpoints that receive new events: not disabled (paused ones do: their deliveries wait). */
-export async function listFanOutEndpoints(sql: Sql, customerIds: string[]): Promise<FanOutEndpoint[]> {
+export async function listFanOutEndpoints(db: Executor, customerIds: string[]): Promise<FanOutEndpoint[]> {
   if (customerIds.length === 0) return [];
-  return sql<FanOutEndpoint[]>`
+  return queryRows<FanOutEndpoint>(
+    db,
+    sql`
     select id, customer_id as "customerId", events, paused_at is not null as paused, url,
       secret_sealed as "secretSealed",
       case when previous_secret_expires_at > now() then previous_secret_sealed end as "previousSecretSealed"
     from webhook_endpoints
-    where customer_id = any(${customerIds}::text[]) and disabled_at is null`;
+    where customer_id = any(${array(customerIds)}::text[]) and disabled_at is null`,
+  );
 }
 
 export interface NewDelivery {
@@ -47,35 +55,38 @@ export interface NewDelivery {
  * number inserted and the ids of the claimed ones actually inserted (leased for `leaseMs`).
  */
 export async function insertDeliveries(
-  sql: Sql,
+  db: Executor,
   rows: NewDelivery[],
   leaseMs = 0,
 ): Promise<{ inserted: number; claimed: Set<string> }> {
   if (rows.length === 0) return { inserted: 0, claimed: new Set() };
-  const result = await sql<{ id: string | null; inserted: number }[]>`
+  const result = await queryRows<{ id: string | null; inserted: number }>(
+    db,
+    sql`
     with inserted as (
       insert into webhook_deliveries (id, customer_id, endpoint_id, event_id, event_type, payload, attempts,
         last_attempt_at, lease_expires_at, next_attempt_at)
       select id, customer_id, endpoint_id, event_id, event_type, payload::jsonb,
         case when claim::bool then 1 else 0 end,
         case when claim::bool then now() end,
-        case when claim::bool then now() + ${leaseMs} * interval '1 millisecond' end,
-        case when claim::bool then now() + ${leaseMs} * interval '1 millisecond' else now() end
+        case when claim::bool then now() + ${leaseMs}::int * interval '1 millisecond' end,
+        case when claim::bool then now() + ${leaseMs}::int * interval '1 millisecond' else now() end
       from unnest(
-        ${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.customerId)}::text[],
-        ${rows.map((r) => r.endpointId)}::text[], ${rows.map((r) => r.eventId)}::text[],
-        ${rows.map((r) => r.eventType)}::text[], ${rows.map((r) => r.payload)}::text[],
-        ${rows.map((r) => (r.claim === true ? 'true' : 'false'))}::text[]
+        ${array(rows.map((r) => r.id))}::text[], ${array(rows.map((r) => r.customerId))}::text[],
+        ${array(rows.map((r) => r.endpointId))}::text[], ${array(rows.map((r) => r.eventId))}::text[],
+        ${array(rows.map((r) => r.eventType))}::text[], ${array(rows.map((r) => r.payload))}::text[],
+        ${array(rows.map((r) => (r.claim === true ? 'true' : 'false')))}::text[]
       ) as v(id, customer_id, endpoint_id, event_id, event_type, payload, claim)
       on conflict (endpoint_id, event_id) do nothing
       returning id, lease_expires_at is not null as claimed
     ), counted as (
       select count(*)::int as inserted, count(*) filter (where not claimed) as unclaimed from inserted
     ), notified as (
-      select case when unclaimed > 0 then pg_notify(${DELIVERIES_DUE_CHANNEL}, '') end from counted
+      select case when unclaimed > 0 then pg_notify(${DELIVERIES_DUE_CHANNEL}::text, '') end from counted
     )
     select i.id, c.inserted from counted c left join inserted i on i.claimed
-    cross join notified`;
+    cross join notified`,
+  );
   return {
     inserted: result[0]?.inserted ?? 0,
     claimed: new Set(result.flatMap((r) => (r.id ? [r.id] : []))),
@@ -116,48 +127,51 @@ export interface ClaimedDelivery {
  * dispatcher takes the delivery while its attempt is in flight, and a dispatcher that dies gives it back
  * when the lease ends. The attempt counter is spent here.
  */
-export async function claimDueDeliveries(sql: Sql, opts: ClaimOptions): Promise<ClaimedDelivery[]> {
+export async function claimDueDeliveries(db: Executor, opts: ClaimOptions): Promise<ClaimedDelivery[]> {
   const saturated = [...opts.busy].filter(([, n]) => n >= opts.perEndpointCap).map(([id]) => id);
   const busyIds = [...opts.busy.keys()];
   const busyCounts = busyIds.map((id) => opts.busy.get(id)!);
-  return sql<ClaimedDelivery[]>`
+  return queryRows<ClaimedDelivery>(
+    db,
+    sql`
     with window_rows as (
       select d.id, d.endpoint_id, d.next_attempt_at
       from webhook_deliveries d
       where d.status = 'pending' and d.next_attempt_at <= now()
-        and d.endpoint_id <> all(${saturated}::text[])
+        and d.endpoint_id <> all(${array(saturated)}::text[])
         and exists (
           select 1 from webhook_endpoints e
           where e.id = d.endpoint_id and e.paused_at is null and e.disabled_at is null)
       order by d.next_attempt_at
-      limit ${opts.scan}
+      limit ${opts.scan}::int
     ), ranked as (
       select w.id, w.next_attempt_at,
         row_number() over (partition by w.endpoint_id order by w.next_attempt_at, w.id) as rn,
         coalesce(b.n, 0) as busy
       from window_rows w
-      left join unnest(${busyIds}::text[], ${busyCounts}::int[]) as b(endpoint_id, n) on b.endpoint_id = w.endpoint_id
+      left join unnest(${array(busyIds)}::text[], ${array(busyCounts)}::int[]) as b(endpoint_id, n) on b.endpoint_id = w.endpoint_id
     ), locked as (
       select d.id from webhook_deliveries d
       join ranked r on r.id = d.id
-      where r.rn <= ${opts.perEndpointCap} - r.busy
+      where r.rn <= ${opts.perEndpointCap}::int - r.busy
         and d.status = 'pending' and d.next_attempt_at <= now()
       order by d.next_attempt_at, d.id
-      limit ${opts.limit}
+      limit ${opts.limit}::int
       for update of d skip locked
     )
     update webhook_deliveries d set
       attempts = d.attempts + 1,
       manual_attempts = d.manual_attempts + (case when d.next_trigger = 'manual' then 1 else 0 end),
       last_attempt_at = now(),
-      lease_expires_at = now() + ${opts.leaseMs} * interval '1 millisecond',
-      next_attempt_at = now() + ${opts.leaseMs} * interval '1 millisecond'
+      lease_expires_at = now() + ${opts.leaseMs}::int * interval '1 millisecond',
+      next_attempt_at = now() + ${opts.leaseMs}::int * interval '1 millisecond'
     from locked, webhook_endpoints e
     where d.id = locked.id and e.id = d.endpoint_id
     returning d.id, d.customer_id as "customerId", d.endpoint_id as "endpointId", d.event_id as "eventId",
       d.event_type as "eventType", d.payload, d.attempts as attempt, d.manual_attempts as "manualAttempts",
       d.next_trigger as trigger, e.url, e.secret_sealed as "secretSealed",
-      case when e.previous_secret_expires_at > now() then e.previous_secret_sealed end as "previousSecretSealed"`;
+      case when e.previous_secret_expires_at > now() then e.previous_secret_sealed end as "previousSecretSealed"`,
+  );
 }
 
 export interface AttemptOutcome {
@@ -183,24 +197,24 @@ export interface AttemptOutcome {
  * (only where this attempt still holds the delivery: a lease that ran out and was claimed again by another
  * dispatcher leaves the newer attempt in charge) and endpoints disabled by 410 Gone.
  */
-export async function recordAttemptOutcomes(sql: Sql, outcomes: AttemptOutcome[]): Promise<void> {
+export async function recordAttemptOutcomes(db: Executor, outcomes: AttemptOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
-  const col = <K extends keyof AttemptOutcome>(key: K) => outcomes.map((o) => o[key]);
+  const col = <K extends keyof AttemptOutcome>(key: K) => array(outcomes.map((o) => o[key]));
   const disable = outcomes.filter((o) => o.disableEndpointReason !== null);
-  await sql.begin(async (tx) => {
-    await tx`
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`
       insert into webhook_delivery_attempts
         (delivery_id, attempt, trigger, started_at, duration_ms, response_status, error_class, error_message, response_body)
       select delivery_id, attempt, trigger, started_at::timestamptz, duration_ms, response_status, error_class,
         error_message, response_body
       from unnest(
         ${col('deliveryId')}::text[], ${col('attempt')}::int[], ${col('trigger')}::text[],
-        ${col('startedAt').map((d) => d.toISOString())}::text[], ${col('durationMs')}::int[],
+        ${array(outcomes.map((o) => o.startedAt.toISOString()))}::text[], ${col('durationMs')}::int[],
         ${col('responseStatus')}::int[], ${col('errorClass')}::text[], ${col('errorMessage')}::text[],
         ${col('responseBody')}::text[]
       ) as v(delivery_id, attempt, trigger, started_at, duration_ms, response_status, error_class, error_message, response_body)
-      on conflict do nothing`;
-    await tx`
+      on conflict do nothing`);
+    await tx.execute(sql`
       update webhook_deliveries d set
         status = v.status,
         next_attempt_at = case when v.status = 'pending' then now() + v.retry_ms * interval '1 millisecond' end,
@@ -213,13 +227,13 @@ export async function recordAttemptOutcomes(sql: Sql, outcomes: AttemptOutcome[]
         ${col('deliveryId')}::text[], ${col('attempt')}::int[], ${col('status')}::text[],
         ${col('retryInMs')}::int[], ${col('errorMessage')}::text[], ${col('responseStatus')}::int[]
       ) as v(id, attempt, status, retry_ms, error, response_status)
-      where d.id = v.id and d.attempts = v.attempt and d.lease_expires_at is not null`;
+      where d.id = v.id and d.attempts = v.attempt and d.lease_expires_at is not null`);
     if (disable.length > 0) {
-      await tx`
+      await tx.execute(sql`
         update webhook_endpoints e set disabled_at = now(), disabled_reason = v.reason, updated_at = now()
-        from unnest(${disable.map((o) => o.endpointId)}::text[], ${disable.map((o) => o.disableEndpointReason)}::text[])
-          as v(id, reason)
-        where e.id = v.id and e.disabled_at is null`;
+        from unnest(${array(disable.map((o) => o.endpointId))}::text[],
+          ${array(disable.map((o) => o.disableEndpointReason))}::text[]) as v(id, reason)
+        where e.id = v.id and e.disabled_at is null`);
     }
   });
 }
@@ -231,12 +245,15 @@ export interface QueueDepth {
 }
 
 /** The endpoints with the most pending deliveries (for /metrics; bounded so label cardinality stays small). */
-export async function pendingByEndpoint(sql: Sql, limit: number): Promise<QueueDepth[]> {
-  return sql<QueueDepth[]>`
+export async function pendingByEndpoint(db: Executor, limit: number): Promise<QueueDepth[]> {
+  return queryRows<QueueDepth>(
+    db,
+    sql`
     select endpoint_id as "endpointId", count(*)::int as pending,
       extract(epoch from now() - min(created_at))::float8 as "oldestPendingSeconds"
     from webhook_deliveries where status = 'pending'
-    group by endpoint_id order by count(*) desc limit ${limit}`;
+    group by endpoint_id order by count(*) desc limit ${limit}::int`,
+  );
 }
 
 /**
@@ -244,18 +261,19 @@ export async function pendingByEndpoint(sql: Sql, limit: number): Promise<QueueD
  * safely within the lease): the claim's attempt is not spent and the delivery is due again at once.
  */
 export async function releaseClaims(
-  sql: Sql,
+  db: Executor,
   claims: { id: string; attempt: number; trigger: string }[],
 ): Promise<void> {
   if (claims.length === 0) return;
-  await sql`
+  await db.execute(sql`
     update webhook_deliveries d set
       attempts = d.attempts - 1,
       manual_attempts = d.manual_attempts - (case when v.trigger = 'manual' then 1 else 0 end),
       lease_expires_at = null,
       next_attempt_at = now()
     from unnest(
-      ${claims.map((c) => c.id)}::text[], ${claims.map((c) => c.attempt)}::int[], ${claims.map((c) => c.trigger)}::text[]
+      ${array(claims.map((c) => c.id))}::text[], ${array(claims.map((c) => c.attempt))}::int[],
+      ${array(claims.map((c) => c.trigger))}::text[]
     ) as v(id, attempt, trigger)
-    where d.id = v.id and d.attempts = v.attempt and d.lease_expires_at is not null`;
+    where d.id = v.id and d.attempts = v.attempt and d.lease_expires_at is not null`);
 }

@@ -1,6 +1,9 @@
 // The projector's writes: instance and message state from events, applied once per event id.
-import type { TransactionSql } from 'postgres';
-import type { Sql } from '../client.ts';
+import { sql } from 'drizzle-orm';
+import { type Executor, queryRows, type Tx } from '../client.ts';
+
+/** One array parameter (a bare array in drizzle's `sql` would become a list of parameters). */
+const array = (values: readonly unknown[]) => sql.param(values);
 
 /** A change to an instance from one event; undefined fields are left as they are. */
 export interface InstancePatch {
@@ -57,22 +60,26 @@ export const MESSAGE_STATUS_ORDER = ['queued', 'sent', 'failed', 'delivered', 'r
  * so an event that arrives after a newer one for the same instance cannot roll its state back.
  */
 export async function applyProjections(
-  sql: Sql,
+  db: Executor,
   eventIds: string[],
   projections: Projection[],
 ): Promise<Set<string>> {
   if (eventIds.length === 0) return new Set();
-  return sql.begin(async (tx) => {
+  return db.transaction(async (tx) => {
     const fresh = new Set(
       (
-        await tx<{ event_id: string }[]>`
-          insert into processed_events (event_id) select unnest(${eventIds}::text[])
-          on conflict do nothing returning event_id`
+        await queryRows<{ event_id: string }>(
+          tx,
+          sql`
+          insert into processed_events (event_id) select unnest(${array(eventIds)}::text[])
+          on conflict do nothing returning event_id`,
+        )
       ).map((r) => r.event_id),
     );
     const apply = projections.filter((p) => fresh.has(p.eventId));
     // Instance changes are rare and ordered: one statement each. Message changes are batched: one statement
-    // for the inbound messages, one for the status changes. All issued together, so postgres.js pipelines them.
+    // for the inbound messages, one for the status changes. All issued together, so postgres.js pipelines them
+    // (PGlite runs them one after the other).
     await Promise.all([
       ...apply.flatMap((p) => (p.kind === 'instance' ? [applyInstancePatch(tx, p)] : [])),
       insertInbound(
@@ -91,7 +98,7 @@ export async function applyProjections(
 const rank = (status: string) =>
   MESSAGE_STATUS_ORDER.indexOf(status as (typeof MESSAGE_STATUS_ORDER)[number]);
 
-async function updateStatuses(tx: TransactionSql, patches: MessageStatusPatch[]): Promise<void> {
+async function updateStatuses(tx: Tx, patches: MessageStatusPatch[]): Promise<void> {
   // Several changes of one message in a batch: the furthest one wins (what applying them in turn would give).
   const furthest = new Map<string, MessageStatusPatch>();
   for (const patch of patches) {
@@ -105,7 +112,7 @@ async function updateStatuses(tx: TransactionSql, patches: MessageStatusPatch[])
   const rows = [...furthest.values()];
   if (rows.length === 0) return;
   const order = MESSAGE_STATUS_ORDER as unknown as string[];
-  await tx`
+  await tx.execute(sql`
     update messages m set
       status = v.status,
       wa_message_id = coalesce(m.wa_message_id, v.wa_message_id),
@@ -113,44 +120,44 @@ async function updateStatuses(tx: TransactionSql, patches: MessageStatusPatch[])
       error_message = case when v.status = 'failed' then v.error_message else m.error_message end,
       updated_at = now()
     from unnest(
-      ${rows.map((r) => r.messageId)}::text[], ${rows.map((r) => r.customerId)}::text[],
-      ${rows.map((r) => r.instanceId)}::text[], ${rows.map((r) => r.status)}::text[],
-      ${rows.map((r) => r.waMessageId)}::text[], ${rows.map((r) => r.error?.code ?? null)}::text[],
-      ${rows.map((r) => r.error?.message ?? null)}::text[]
+      ${array(rows.map((r) => r.messageId))}::text[], ${array(rows.map((r) => r.customerId))}::text[],
+      ${array(rows.map((r) => r.instanceId))}::text[], ${array(rows.map((r) => r.status))}::text[],
+      ${array(rows.map((r) => r.waMessageId))}::text[], ${array(rows.map((r) => r.error?.code ?? null))}::text[],
+      ${array(rows.map((r) => r.error?.message ?? null))}::text[]
     ) as v(id, customer_id, instance_id, status, wa_message_id, error_code, error_message)
     where m.id = v.id and m.customer_id = v.customer_id and m.instance_id = v.instance_id
-      and coalesce(array_position(${order}::text[], m.status), 0) < array_position(${order}::text[], v.status)`;
+      and coalesce(array_position(${array(order)}::text[], m.status), 0) < array_position(${array(order)}::text[], v.status)`);
 }
 
-async function insertInbound(tx: TransactionSql, rows: InboundMessage[]): Promise<void> {
+async function insertInbound(tx: Tx, rows: InboundMessage[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx`
+  await tx.execute(sql`
     insert into messages (id, customer_id, instance_id, direction, "to", type, payload, status, wa_message_id,
       created_at, updated_at)
     select v.id, i.customer_id, i.id, 'in', coalesce(i.phone, ''), v.type, v.payload::jsonb, 'delivered',
       v.wa_message_id, v.created_at::timestamptz, now()
     from unnest(
-      ${rows.map((r) => r.messageId)}::text[], ${rows.map((r) => r.customerId)}::text[],
-      ${rows.map((r) => r.instanceId)}::text[], ${rows.map((r) => r.type)}::text[],
-      ${rows.map((r) => JSON.stringify(r.payload))}::text[], ${rows.map((r) => r.waMessageId)}::text[],
-      ${rows.map((r) => r.createdAt.toISOString())}::text[]
+      ${array(rows.map((r) => r.messageId))}::text[], ${array(rows.map((r) => r.customerId))}::text[],
+      ${array(rows.map((r) => r.instanceId))}::text[], ${array(rows.map((r) => r.type))}::text[],
+      ${array(rows.map((r) => JSON.stringify(r.payload)))}::text[], ${array(rows.map((r) => r.waMessageId))}::text[],
+      ${array(rows.map((r) => r.createdAt.toISOString()))}::text[]
     ) as v(id, customer_id, instance_id, type, payload, wa_message_id, created_at)
     join instances i on i.id = v.instance_id and i.customer_id = v.customer_id
-    on conflict (id) do nothing`;
+    on conflict (id) do nothing`);
 }
 
-function applyInstancePatch(tx: TransactionSql, p: InstancePatch) {
-  return tx`
+function applyInstancePatch(tx: Tx, p: InstancePatch) {
+  return tx.execute(sql`
     update instances set
       status = coalesce(${p.status ?? null}::text, status),
       phone = coalesce(${p.phone ?? null}::text, phone),
-      push_name = case when ${p.pushName !== undefined} then ${p.pushName ?? null}::text else push_name end,
+      push_name = case when ${p.pushName !== undefined}::boolean then ${p.pushName ?? null}::text else push_name end,
       worker_id = coalesce(${p.workerId ?? null}::text, worker_id),
       connected_at = coalesce(${p.connectedAt?.toISOString() ?? null}::timestamptz, connected_at),
-      last_error_code = case when ${p.lastError !== undefined} then ${p.lastError?.code ?? null}::text else last_error_code end,
-      last_error = case when ${p.lastError !== undefined} then ${p.lastError?.message ?? null}::text else last_error end,
-      last_event_id = ${p.eventId},
+      last_error_code = case when ${p.lastError !== undefined}::boolean then ${p.lastError?.code ?? null}::text else last_error_code end,
+      last_error = case when ${p.lastError !== undefined}::boolean then ${p.lastError?.message ?? null}::text else last_error end,
+      last_event_id = ${p.eventId}::text,
       updated_at = now()
-    where id = ${p.instanceId} and customer_id = ${p.customerId}
-      and (last_event_id is null or last_event_id < ${p.eventId})`;
+    where id = ${p.instanceId}::text and customer_id = ${p.customerId}::text
+      and (last_event_id is null or last_event_id < ${p.eventId}::text)`);
 }

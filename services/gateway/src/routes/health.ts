@@ -64,14 +64,14 @@ async function workersSummary(deps: Pick<GatewayDeps, 'workerRegistry'>): Promis
 }
 
 export function createHealthRoutes(
-  deps: Pick<GatewayDeps, 'sql' | 'redis' | 'nats' | 'workerRegistry'>,
+  deps: Pick<GatewayDeps, 'dbHandle' | 'redis' | 'nats' | 'workerRegistry'>,
   breaker?: DatabaseBreaker,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const [postgres, redis, nats, workers] = await Promise.all([
-      timed(() => deps.sql.begin((tx) => tx.unsafe('select 1'))),
+      timed(() => deps.dbHandle.ping()),
       timed(async () => {
         if ((await deps.redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
       }),
