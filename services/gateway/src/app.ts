@@ -30,7 +30,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
   );
 
   const breaker = new DatabaseBreaker({
-    probe: () => deps.sql`select 1`,
+    probe: () => deps.dbHandle.ping(),
     waitMs: deps.config.database?.waitMs,
     probeIntervalMs: deps.config.database?.probeIntervalMs,
     logger: deps.logger,

@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { connectNatsBus, type NatsBus } from '@whatisup/bus';
 import type { WorkerRegistration } from '@whatisup/contracts';
-import { createDb, createSecretBox, type Database, type PostgresDbHandle, type SecretBox } from '@whatisup/db';
+import {
+  createDb,
+  createSecretBox,
+  type Database,
+  type PostgresDbHandle,
+  type SecretBox,
+} from '@whatisup/db';
 import { createTestDatabase, type TestDatabase } from '@whatisup/db/testing';
 import { Redis } from 'ioredis';
 import type { KV, NatsConnection } from 'nats';
