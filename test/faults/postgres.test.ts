@@ -41,7 +41,16 @@ async function readiness(url: string) {
 
 beforeAll(async () => {
   postgres = await startPostgres();
-  system = await startSystem({ databaseServerUrl: postgres.url });
+  system = await startSystem({
+    databaseServerUrl: postgres.url,
+    // A claim whose reply died with the connection (committed, never heard of) is sent once its lease runs
+    // out: 15 s here instead of 60 s, so that the end-state check does not wait a minute for it.
+    deliveryEnv: {
+      DELIVERY_LEASE_MS: '15000',
+      DELIVERY_CONNECT_TIMEOUT_MS: '2000',
+      DELIVERY_RESPONSE_TIMEOUT_MS: '5000',
+    },
+  });
   client = new FaultClient(system.gatewayUrls, system.apiKey);
   const endpoint = await client.request('/v1/webhook-endpoints', {
     method: 'POST',
