@@ -7,6 +7,7 @@
 //    contact's session record at their start and write it at their commit, so when they overlap the record
 //    written last wins and one side's ratchet step is lost. serializeSignalTransactions runs a socket's
 //    top-level transactions one after the other (nested ones run at once, as Baileys intends).
+//    Work a transaction left running after its commit is moved out of it (see below).
 // 2. Trial decryption: a record holds the open session and older ones (two exist when both sides started a
 //    session at once). libsignal tries each in turn and advances a session's ratchet before checking the MAC,
 //    so the sessions that did not match are stored changed too. When that is the open session, our next
@@ -21,13 +22,35 @@ import type {
 
 export function serializeSignalTransactions(keys: SignalKeyStoreWithTransaction): void {
   const transaction = keys.transaction.bind(keys);
+  const get = keys.get.bind(keys);
+  const set = keys.set.bind(keys);
+  // Work a transaction starts without awaiting it (Baileys issues the contact's privacy token after a send
+  // that way) still runs in the transaction's context after the transaction's work is done: Baileys would
+  // keep serving it that transaction's cache and collect its writes after the commit has taken them (the
+  // token's timestamp was never stored, so every message sent issued a new token). Such late work is run outside any
+  // transaction, in the context captured here (the socket is made outside every one of its transactions).
+  const outside = AsyncLocalStorage.snapshot();
+  const scopes = new AsyncLocalStorage<{ finished: boolean }>();
+  const late = () => scopes.getStore()?.finished === true;
   let tail: Promise<unknown> = Promise.resolve();
   keys.transaction = <T>(work: () => Promise<T>, key: string): Promise<T> => {
+    if (late()) return outside(() => keys.transaction(work, key));
     if (keys.isInTransaction()) return transaction(work, key);
-    const run = tail.then(() => transaction(work, key));
+    const scope = { finished: false };
+    // finished once the work is done: what runs after it, even while the commit is being written, is late
+    const scoped = async () => {
+      try {
+        return await scopes.run(scope, work);
+      } finally {
+        scope.finished = true;
+      }
+    };
+    const run = tail.then(() => transaction(scoped, key));
     tail = run.catch(() => {});
     return run;
   };
+  keys.get = (type, ids) => (late() ? outside(() => get(type, ids)) : get(type, ids));
+  keys.set = (data) => (late() ? outside(() => set(data)) : set(data));
 }
 
 /** libsignal's serialized SessionRecord, as Baileys stores it. */
