@@ -29,6 +29,7 @@ process.stdout.write(
     `wa-sim listening`,
     `  url (waWebSocketUrl):    ${sim.url}`,
     `  control:                 ${sim.controlUrl}`,
+    `  phone page:              ${sim.phoneUrl}`,
     `  media host:              https://${sim.mediaHost ?? '(disabled)'}`,
     `  WA_SIM_ROOT_PUBLIC_KEY=${sim.rootPublicKey.toString('base64')}`,
     `  WA_SIM_CA_FILE=${sim.mediaCaPem ? values['ca-file'] : ''}`,

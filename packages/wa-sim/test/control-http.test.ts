@@ -113,6 +113,7 @@ describe('CLI', () => {
         cli.on('exit', () => reject(new Error(`cli exited: ${output}`)));
       });
       expect(output).toMatch(/ws:\/\/127\.0\.0\.1:\d+\/ws\/chat/);
+      expect(output).toMatch(/phone page:\s+http:\/\/127\.0\.0\.1:\d+\/phone\n/);
       expect(output).toMatch(/WA_SIM_ROOT_PUBLIC_KEY=[A-Za-z0-9+/]{43}=/);
       const controlUrl = /control:\s+(\S+)/.exec(output)?.[1];
       const stats = (await (await fetch(`${controlUrl}/stats`)).json()) as { accounts: number };
