@@ -42,8 +42,8 @@ Environment (all optional):
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
   const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    console.error(`${name}: expected a port number (1-65535), got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    console.error(`${name}: expected a port number (0-65535, 0: any free one), got ${JSON.stringify(raw)}`);
     process.exit(1);
   }
   return value;

@@ -68,7 +68,13 @@ export async function startMediaHost(
       res.end(JSON.stringify({ url: `https://${host}${directPath}`, direct_path: directPath }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(port, bindHost, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, bindHost, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const address = server.address() as AddressInfo;
   return { server, host: `127.0.0.1:${address.port}` };
 }

@@ -84,7 +84,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       core.connections.add(new Connection(ws, core.identity, handlers));
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, bindHost, resolve));
+  // a port that is taken rejects (instead of an unhandled 'error' event) and frees the media host again
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, bindHost, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    if (mediaHost) await closeServer(mediaHost.server);
+    throw error;
+  });
   const { port } = server.address() as AddressInfo;
   const publicHost = bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost;
   const info: ControlInfo = {

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/index.ts';
@@ -91,6 +93,22 @@ describe('control API over HTTP', () => {
     expect((await call('GET', '/nope')).status).toBe(404);
     expect((await call('DELETE', '/accounts')).status).toBe(405);
     expect((await call('POST', '/accounts', { msisdn: 'abc' })).status).toBe(400);
+  });
+});
+
+describe('startSimulator', () => {
+  it('rejects a port that is taken, naming it, and leaves no media host listening', async () => {
+    const { port } = new URL(sim.url);
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const mediaPort = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    await expect(startSimulator({ port: Number(port), media: { port: mediaPort } })).rejects.toThrow(
+      `listen EADDRINUSE: address already in use 127.0.0.1:${port}`,
+    );
+    // the media host of the failed start was closed: its port can be taken again
+    const again = await startSimulator({ media: { port: mediaPort } });
+    await again.close();
   });
 });
 
