@@ -16,6 +16,7 @@ import {
   startNats,
   startRedis,
   startTraffic,
+  timeout,
   trafficFor,
   until,
 } from './harness.ts';
@@ -48,62 +49,70 @@ beforeAll(async () => {
   });
   expect(endpoint.status).toBe(201);
   linked = await linkInstances(system, client, 2);
-}, 120_000);
+}, timeout(120_000));
 afterAll(async () => {
   await system?.close();
   await Promise.all([redis?.close(), nats?.close()]);
 });
 
 describe('dependency outages under traffic', () => {
-  it('Redis stopped: local buckets answer with RateLimit headers, /readyz names redis; back on Redis after', async () => {
-    const from = client.records.length;
-    const traffic = startTraffic(system, client, linked);
-    await trafficFor(traffic, 500, 2);
-    await redis.stop();
-    const outage = client.records.length;
-    const down = await until(async () => {
-      const ready = await readiness();
-      return ready.status === 503 && ready.body.checks.redis?.status === 'fail' ? ready : undefined;
-    }, '/readyz to report redis failing');
-    expect(down.body.checks.postgres?.status).toBe('ok');
-    await trafficFor(traffic, FAULT_MS, 4);
-    const duringOutage = client.since(outage).filter((r) => r.path.startsWith('/v1/'));
-    expect(duringOutage.length).toBeGreaterThan(0);
-    expect(duringOutage.filter((r) => !r.rateLimit)).toEqual([]);
-    await redis.start();
-    await until(async () => (await readiness()).status === 200, '/readyz ok again');
-    await trafficFor(traffic, 500);
-    await traffic.stop();
+  it(
+    'Redis stopped: local buckets answer with RateLimit headers, /readyz names redis; back on Redis after',
+    async () => {
+      const from = client.records.length;
+      const traffic = startTraffic(system, client, linked);
+      await trafficFor(traffic, 500, 2);
+      await redis.stop();
+      const outage = client.records.length;
+      const down = await until(async () => {
+        const ready = await readiness();
+        return ready.status === 503 && ready.body.checks.redis?.status === 'fail' ? ready : undefined;
+      }, '/readyz to report redis failing');
+      expect(down.body.checks.postgres?.status).toBe('ok');
+      await trafficFor(traffic, FAULT_MS, 4);
+      const duringOutage = client.since(outage).filter((r) => r.path.startsWith('/v1/'));
+      expect(duringOutage.length).toBeGreaterThan(0);
+      expect(duringOutage.filter((r) => !r.rateLimit)).toEqual([]);
+      await redis.start();
+      await until(async () => (await readiness()).status === 200, '/readyz ok again');
+      await trafficFor(traffic, 500);
+      await traffic.stop();
 
-    assertClearErrors(client.since(from));
-    // Back on Redis: the shared bucket exists again.
-    const direct = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await until(async () => {
-        await client.request('/v1/instances?limit=1');
-        return (await direct.keys(`${system.prefix}:*`)).length > 0;
-      }, 'the rate-limit bucket in Redis again');
-    } finally {
-      direct.disconnect();
-    }
-    await assertEndState(system, client, traffic);
-    await assertRecovered(system, client, linked[0]!);
-  }, 120_000);
+      assertClearErrors(client.since(from));
+      // Back on Redis: the shared bucket exists again.
+      const direct = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      try {
+        await until(async () => {
+          await client.request('/v1/instances?limit=1');
+          return (await direct.keys(`${system.prefix}:*`)).length > 0;
+        }, 'the rate-limit bucket in Redis again');
+      } finally {
+        direct.disconnect();
+      }
+      await assertEndState(system, client, traffic);
+      await assertRecovered(system, client, linked[0]!);
+    },
+    timeout(120_000),
+  );
 
-  it('NATS restarted: clear errors while it is down, events kept in JetStream, everything flows again', async () => {
-    const from = client.records.length;
-    const traffic = startTraffic(system, client, linked);
-    await trafficFor(traffic, 500, 2);
-    await nats.stop();
-    await trafficFor(traffic, FAULT_MS);
-    await nats.start();
-    await until(async () => (await readiness()).status === 200, '/readyz ok again', 30_000);
-    await trafficFor(traffic, 1_000);
-    await traffic.stop();
+  it(
+    'NATS restarted: clear errors while it is down, events kept in JetStream, everything flows again',
+    async () => {
+      const from = client.records.length;
+      const traffic = startTraffic(system, client, linked);
+      await trafficFor(traffic, 500, 2);
+      await nats.stop();
+      await trafficFor(traffic, FAULT_MS);
+      await nats.start();
+      await until(async () => (await readiness()).status === 200, '/readyz ok again', 30_000);
+      await trafficFor(traffic, 1_000);
+      await traffic.stop();
 
-    // Requests that reached the gateway while NATS was down wait WORKER_COMMAND_TIMEOUT_MS and are a 504.
-    assertClearErrors(client.since(from), false, true);
-    await assertEndState(system, client, traffic);
-    await assertRecovered(system, client, linked[1]!);
-  }, 150_000);
+      // Requests that reached the gateway while NATS was down wait WORKER_COMMAND_TIMEOUT_MS and are a 504.
+      assertClearErrors(client.since(from), false, true);
+      await assertEndState(system, client, traffic);
+      await assertRecovered(system, client, linked[1]!);
+    },
+    timeout(150_000),
+  );
 });

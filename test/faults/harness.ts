@@ -18,6 +18,9 @@ import type { System } from '../e2e/system.ts';
 export const SOAK = process.env.FAULTS_SOAK === '1';
 /** How long a fault lasts while traffic flows. */
 export const FAULT_MS = SOAK ? 20_000 : 2_500;
+/** Soak runs carry more traffic: every time bound (end-state waits, test and hook timeouts) stretches with it. */
+export const TIME_SCALE = SOAK ? 4 : 1;
+export const timeout = (ms: number) => ms * TIME_SCALE;
 /** No API request may take longer than this (the client aborts it and counts it as hung). */
 export const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -32,7 +35,7 @@ export async function freePort(): Promise<number> {
 export async function until<T>(
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   what: string,
-  timeoutMs = 30_000,
+  timeoutMs = timeout(30_000),
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -398,7 +401,7 @@ export async function linkInstances(system: System, client: FaultClient, count: 
   return linked;
 }
 
-export async function waitConnected(client: FaultClient, id: string, timeoutMs = 45_000) {
+export async function waitConnected(client: FaultClient, id: string, timeoutMs = timeout(45_000)) {
   await until(
     async () => (await client.request(`/v1/instances/${id}`)).body.status === 'connected',
     `${id} to be connected`,
@@ -617,7 +620,7 @@ export async function assertEndState(
       return pending.size === 0;
     },
     'every accepted send on the phone or reported failed',
-    60_000,
+    timeout(60_000),
   ).catch(async (error: Error) => {
     const states = [];
     for (const id of [...pending].slice(0, 5)) {
@@ -647,7 +650,7 @@ export async function assertEndState(
   await until(
     () => traffic.inbound.every((m) => received().has(m.text)),
     'every inbound text as a webhook',
-    60_000,
+    timeout(60_000),
   ).catch(async (error: Error) => {
     const missing = traffic.inbound.filter((m) => !received().has(m.text)).map((m) => m.text);
     const inStream = new Set(
@@ -667,7 +670,7 @@ export async function assertEndState(
       return missing.length === 0;
     },
     'every event in the stream delivered to the webhook receiver',
-    60_000,
+    timeout(60_000),
   ).catch((error: Error) => {
     throw new Error(`${error.message}: ${missing.map((e) => `${e.id} ${e.type}`).join(', ')}`);
   });

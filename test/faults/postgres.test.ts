@@ -3,7 +3,7 @@
 // Postgres and the other test files never notice. While it is down the gateway answers what needs the
 // database with a quick 503 database_unavailable + Retry-After and /readyz names it; the delivery service
 // holds events in JetStream (nothing acknowledged before it is written) and resumes by itself afterwards.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { type System, startSystem } from '../e2e/system.ts';
 import {
   assertClearErrors,
@@ -17,6 +17,7 @@ import {
   startPostgres,
   startTraffic,
   summary,
+  timeout,
   trafficFor,
   until,
 } from './harness.ts';
@@ -31,12 +32,17 @@ let system: System;
 let client: FaultClient;
 let linked: Linked[];
 
+/** A service's /readyz; a connection error (a keep-alive socket the server just closed) reads as status 0. */
 async function readiness(url: string) {
-  const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(10_000) });
-  return {
-    status: res.status,
-    body: (await res.json()) as { checks: Record<string, { status?: string; ok?: boolean }> },
-  };
+  try {
+    const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(10_000) });
+    return {
+      status: res.status,
+      body: (await res.json()) as { checks: Record<string, { status?: string; ok?: boolean }> },
+    };
+  } catch {
+    return { status: 0, body: { checks: {} } };
+  }
 }
 
 beforeAll(async () => {
@@ -58,51 +64,63 @@ beforeAll(async () => {
   });
   expect(endpoint.status).toBe(201);
   linked = await linkInstances(system, client, 2);
-}, 120_000);
+}, timeout(120_000));
 afterAll(async () => {
   await system?.close();
   await postgres?.close();
 });
 
 describe('Postgres outage under traffic', () => {
-  it('Postgres restarted: quick 503 database_unavailable while down, nothing lost, everything flows again', async () => {
-    const from = client.records.length;
-    const traffic = startTraffic(system, client, linked);
-    await trafficFor(traffic, 500, 2);
-    await postgres.stop();
-    const outage = client.records.length;
-    const down = Date.now();
-    await until(async () => {
-      const ready = await readiness(system.gatewayUrl);
-      return ready.status === 503 && ready.body.checks.postgres?.status === 'fail';
-    }, 'gateway /readyz to report postgres failing');
-    await until(async () => {
-      const ready = await readiness(system.delivery.url);
-      return ready.status === 503 && ready.body.checks.postgres?.ok === false;
-    }, 'delivery /readyz to report postgres failing');
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - down))));
-    const during = client.since(outage);
-    await postgres.start();
-    const restarted = Date.now();
-    await until(async () => (await readiness(system.gatewayUrl)).status === 200, 'gateway ready again');
-    await until(async () => (await readiness(system.delivery.url)).status === 200, 'delivery ready again');
-    const readyAfterMs = Date.now() - restarted;
-    await trafficFor(traffic, 1_000, 4);
-    await traffic.stop();
+  it(
+    'Postgres restarted: quick 503 database_unavailable while down, nothing lost, everything flows again',
+    async () => {
+      onTestFailed(() => {
+        for (const service of system.services) {
+          const { exitCode, signalCode } = service.child;
+          console.error(
+            `--- ${service.name} (exit ${exitCode ?? '-'}, signal ${signalCode ?? '-'}):\n${service.output().slice(-4_000)}`,
+          );
+        }
+      });
+      const from = client.records.length;
+      const traffic = startTraffic(system, client, linked);
+      await trafficFor(traffic, 500, 2);
+      await postgres.stop();
+      const outage = client.records.length;
+      const down = Date.now();
+      await until(async () => {
+        const ready = await readiness(system.gatewayUrl);
+        return ready.status === 503 && ready.body.checks.postgres?.status === 'fail';
+      }, 'gateway /readyz to report postgres failing');
+      await until(async () => {
+        const ready = await readiness(system.delivery.url);
+        return ready.status === 503 && ready.body.checks.postgres?.ok === false;
+      }, 'delivery /readyz to report postgres failing');
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - down))));
+      const during = client.since(outage);
+      await postgres.start();
+      const restarted = Date.now();
+      await until(async () => (await readiness(system.gatewayUrl)).status === 200, 'gateway ready again');
+      await until(async () => (await readiness(system.delivery.url)).status === 200, 'delivery ready again');
+      const readyAfterMs = Date.now() - restarted;
+      await trafficFor(traffic, 1_000, 4);
+      await traffic.stop();
 
-    const unavailable = during.filter((r) => r.status === 503 && r.code === 'database_unavailable');
-    expect(
-      unavailable.length,
-      `answers with 503 database_unavailable during the outage: ${JSON.stringify(summary(during))}`,
-    ).toBeGreaterThan(0);
-    const slow = during.filter((r) => r.ms >= FAST_MS);
-    expect(slow, `answers during the outage that took ${FAST_MS} ms or more`).toEqual([]);
-    assertClearErrors(client.since(from));
-    await assertEndState(system, client, traffic);
-    await assertRecovered(system, client, linked[0]!);
-    console.info(
-      `postgres outage: ${during.length} answers while down (${unavailable.length} database_unavailable, ` +
-        `slowest ${Math.max(...during.map((r) => r.ms))} ms); ready ${readyAfterMs} ms after restart`,
-    );
-  }, 180_000);
+      const unavailable = during.filter((r) => r.status === 503 && r.code === 'database_unavailable');
+      expect(
+        unavailable.length,
+        `answers with 503 database_unavailable during the outage: ${JSON.stringify(summary(during))}`,
+      ).toBeGreaterThan(0);
+      const slow = during.filter((r) => r.ms >= FAST_MS);
+      expect(slow, `answers during the outage that took ${FAST_MS} ms or more`).toEqual([]);
+      assertClearErrors(client.since(from));
+      await assertEndState(system, client, traffic);
+      await assertRecovered(system, client, linked[0]!);
+      console.info(
+        `postgres outage: ${during.length} answers while down (${unavailable.length} database_unavailable, ` +
+          `slowest ${Math.max(...during.map((r) => r.ms))} ms); ready ${readyAfterMs} ms after restart`,
+      );
+    },
+    timeout(180_000),
+  );
 });

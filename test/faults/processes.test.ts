@@ -11,6 +11,7 @@ import {
   type Linked,
   linkInstances,
   startTraffic,
+  timeout,
   trafficFor,
   until,
 } from './harness.ts';
@@ -27,41 +28,52 @@ beforeAll(async () => {
   });
   expect(endpoint.status).toBe(201);
   linked = await linkInstances(system, client, 2);
-}, 120_000);
+}, timeout(120_000));
 afterAll(() => system?.close());
 
 describe('process crashes under traffic', () => {
-  it('SIGKILL of the delivery service: nothing accepted or produced is lost, webhooks resume after restart', async () => {
-    const from = client.records.length;
-    const traffic = startTraffic(system, client, linked);
-    await trafficFor(traffic, 500, 2);
-    await system.delivery.stop('SIGKILL');
-    await trafficFor(traffic, FAULT_MS);
-    await system.delivery.start();
-    await trafficFor(traffic, 500);
-    await traffic.stop();
+  it(
+    'SIGKILL of the delivery service: nothing accepted or produced is lost, webhooks resume after restart',
+    async () => {
+      const from = client.records.length;
+      const traffic = startTraffic(system, client, linked);
+      await trafficFor(traffic, 500, 2);
+      await system.delivery.stop('SIGKILL');
+      await trafficFor(traffic, FAULT_MS);
+      await system.delivery.start();
+      await trafficFor(traffic, 500);
+      await traffic.stop();
 
-    assertClearErrors(client.since(from));
-    await assertEndState(system, client, traffic);
-    await assertRecovered(system, client, linked[1]!);
-  }, 120_000);
+      assertClearErrors(client.since(from));
+      await assertEndState(system, client, traffic);
+      await assertRecovered(system, client, linked[1]!);
+    },
+    timeout(120_000),
+  );
 
-  it('SIGKILL of one of two gateway replicas: the client fails over, the replica comes back', async () => {
-    const [first] = system.gateways;
-    const from = client.records.length;
-    const traffic = startTraffic(system, client, linked);
-    await trafficFor(traffic, 500, 2);
-    await first!.stop('SIGKILL');
-    const acceptedAtKill = traffic.accepted.size;
-    await trafficFor(traffic, FAULT_MS);
-    expect(traffic.accepted.size).toBeGreaterThan(acceptedAtKill);
-    await first!.start();
-    await until(async () => (await fetch(`${first!.url}/readyz`)).status === 200, 'the replica ready again');
-    await trafficFor(traffic, 500);
-    await traffic.stop();
+  it(
+    'SIGKILL of one of two gateway replicas: the client fails over, the replica comes back',
+    async () => {
+      const [first] = system.gateways;
+      const from = client.records.length;
+      const traffic = startTraffic(system, client, linked);
+      await trafficFor(traffic, 500, 2);
+      await first!.stop('SIGKILL');
+      const acceptedAtKill = traffic.accepted.size;
+      await trafficFor(traffic, FAULT_MS);
+      expect(traffic.accepted.size).toBeGreaterThan(acceptedAtKill);
+      await first!.start();
+      await until(
+        async () => (await fetch(`${first!.url}/readyz`)).status === 200,
+        'the replica ready again',
+      );
+      await trafficFor(traffic, 500);
+      await traffic.stop();
 
-    assertClearErrors(client.since(from), true);
-    await assertEndState(system, client, traffic);
-    await assertRecovered(system, client, linked[0]!);
-  }, 120_000);
+      assertClearErrors(client.since(from), true);
+      await assertEndState(system, client, traffic);
+      await assertRecovered(system, client, linked[0]!);
+    },
+    timeout(120_000),
+  );
 });

@@ -13,6 +13,7 @@ import {
   linkInstances,
   startTraffic,
   type Traffic,
+  timeout,
   trafficFor,
   until,
   waitConnected,
@@ -32,7 +33,7 @@ beforeAll(async () => {
   });
   expect(endpoint.status).toBe(201);
   linked = await linkInstances(system, client, 2);
-}, 120_000);
+}, timeout(120_000));
 afterAll(() => system?.close());
 
 const qrCount = () => system.webhooks.filter((w) => w.body.type === 'qr.updated').length;
@@ -53,50 +54,58 @@ async function dropAllBetweenInboundMessages(traffic: Traffic) {
 }
 
 describe('WhatsApp faults under traffic', () => {
-  it('wa-sim drops every socket at once: every instance reconnects without a QR', async () => {
-    const qrs = qrCount();
-    const before = linked.map((instance) => disconnects(instance.id));
-    const from = client.records.length;
-    const traffic = startTraffic(system, client, linked);
-    await trafficFor(traffic, 500, 2);
-    await dropAllBetweenInboundMessages(traffic);
-    await until(
-      () => linked.every((instance, i) => disconnects(instance.id) > before[i]!),
-      'instance.disconnected for every instance',
-    );
-    for (const instance of linked) await waitConnected(client, instance.id);
-    await trafficFor(traffic, 1_000);
-    await traffic.stop();
+  it(
+    'wa-sim drops every socket at once: every instance reconnects without a QR',
+    async () => {
+      const qrs = qrCount();
+      const before = linked.map((instance) => disconnects(instance.id));
+      const from = client.records.length;
+      const traffic = startTraffic(system, client, linked);
+      await trafficFor(traffic, 500, 2);
+      await dropAllBetweenInboundMessages(traffic);
+      await until(
+        () => linked.every((instance, i) => disconnects(instance.id) > before[i]!),
+        'instance.disconnected for every instance',
+      );
+      for (const instance of linked) await waitConnected(client, instance.id);
+      await trafficFor(traffic, 1_000);
+      await traffic.stop();
 
-    assertClearErrors(client.since(from));
-    await assertEndState(system, client, traffic);
-    expect(qrCount()).toBe(qrs);
-    await assertRecovered(system, client, linked[0]!);
-  }, 120_000);
+      assertClearErrors(client.since(from));
+      await assertEndState(system, client, traffic);
+      expect(qrCount()).toBe(qrs);
+      await assertRecovered(system, client, linked[0]!);
+    },
+    timeout(120_000),
+  );
 
-  it('wa-sim refuses logins for a while: instances retry with backoff and connect after, without a QR', async () => {
-    const qrs = qrCount();
-    const from = client.records.length;
-    const traffic = startTraffic(system, client, linked);
-    await trafficFor(traffic, 500, 2);
-    const refusedUntil = Date.now() + FAULT_MS;
-    system.sim.refuseLogins(FAULT_MS);
-    await dropAllBetweenInboundMessages(traffic);
-    await until(
-      async () =>
-        (await Promise.all(linked.map((i) => client.request(`/v1/instances/${i.id}`)))).every(
-          (res) => res.body.status !== 'connected',
-        ),
-      'every instance disconnected',
-    );
-    for (const instance of linked) await waitConnected(client, instance.id);
-    expect(Date.now()).toBeGreaterThanOrEqual(refusedUntil);
-    await trafficFor(traffic, 1_000);
-    await traffic.stop();
+  it(
+    'wa-sim refuses logins for a while: instances retry with backoff and connect after, without a QR',
+    async () => {
+      const qrs = qrCount();
+      const from = client.records.length;
+      const traffic = startTraffic(system, client, linked);
+      await trafficFor(traffic, 500, 2);
+      const refusedUntil = Date.now() + FAULT_MS;
+      system.sim.refuseLogins(FAULT_MS);
+      await dropAllBetweenInboundMessages(traffic);
+      await until(
+        async () =>
+          (await Promise.all(linked.map((i) => client.request(`/v1/instances/${i.id}`)))).every(
+            (res) => res.body.status !== 'connected',
+          ),
+        'every instance disconnected',
+      );
+      for (const instance of linked) await waitConnected(client, instance.id);
+      expect(Date.now()).toBeGreaterThanOrEqual(refusedUntil);
+      await trafficFor(traffic, 1_000);
+      await traffic.stop();
 
-    assertClearErrors(client.since(from));
-    await assertEndState(system, client, traffic);
-    expect(qrCount()).toBe(qrs);
-    await assertRecovered(system, client, linked[1]!);
-  }, 120_000);
+      assertClearErrors(client.since(from));
+      await assertEndState(system, client, traffic);
+      expect(qrCount()).toBe(qrs);
+      await assertRecovered(system, client, linked[1]!);
+    },
+    timeout(120_000),
+  );
 });
