@@ -75,7 +75,7 @@ describe('simulated phone page', () => {
     const offer = page.getByTestId('qr-offer');
     await offer.waitFor();
     await poll(() => offer.count()).toBe(1);
-    await page.screenshot({ path: join(SHOTS, 'phone-link-device.png') });
+    await page.screenshot({ path: join(SHOTS, 'wa-sim-phone-link.png') });
     await offer.getByTestId('scan-button').click();
 
     // Pairing done: Baileys restarts (515) and logs in with the same auth state.
@@ -111,7 +111,7 @@ describe('simulated phone page', () => {
     const out = page.locator(`[data-testid="message-out"][data-id="${received.key.id}"]`);
     await poll(() => out.getAttribute('data-status')).toBe('delivered');
     await poll(() => page.locator('#toast.show').count()).toBe(0);
-    await page.screenshot({ path: join(SHOTS, 'phone-chat.png') });
+    await page.screenshot({ path: join(SHOTS, 'wa-sim-phone-chat.png') });
 
     // The phone's own linked device sent the first text: the business phone shows it as its own message.
     await page.getByRole('button', { name: 'Back' }).click();
