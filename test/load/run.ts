@@ -4,7 +4,7 @@
 // prints throughput, latencies, RSS/CPU per process over time, error counts and the end-to-end invariants.
 // A script with figures, not a CI test; it asserts nothing but exits 1 when an invariant or target fails.
 //   scripts/node24 pnpm load [--gateways 2] [--workers 3] [--sessions 200] [--customers 4] [--duration 600]
-//     [--warmup 60] [--send-rate 20] [--inbound-rate 10] [--sample 10] [--pair-concurrency 6]
+//     [--warmup 60] [--send-rate 50] [--inbound-rate 25] [--sample 10] [--pair-concurrency 6]
 // Short run: --duration 60 --warmup 20
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -33,8 +33,8 @@ const { values: flags } = parseArgs({
     customers: { type: 'string', default: '4' },
     duration: { type: 'string', default: '600' },
     warmup: { type: 'string', default: '60' },
-    'send-rate': { type: 'string', default: '20' },
-    'inbound-rate': { type: 'string', default: '10' },
+    'send-rate': { type: 'string', default: '50' },
+    'inbound-rate': { type: 'string', default: '25' },
     sample: { type: 'string', default: '10' },
     'pair-concurrency': { type: 'string', default: '6' },
   },
