@@ -123,6 +123,36 @@ describe('simulated phone page', () => {
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
+  it('links a companion with the pairing code typed on the page, and says why a wrong one fails', async () => {
+    const PAIRED = '4917000000204';
+    sim.createAccount(PAIRED, { pushName: 'Code phone' });
+    await page.goto(`${sim.phoneUrl}#${PAIRED}`);
+    await poll(() => page.getByTestId('phone-select').inputValue()).toBe(PAIRED);
+    await page.getByTestId('tab-devices').click();
+
+    await page.getByTestId('pairing-code-input').fill('ABC');
+    await page.getByRole('button', { name: 'Link', exact: true }).click();
+    await poll(() => page.locator('#toast').textContent()).toContain('8 letters or digits');
+    // well formed, but no companion asked for a code on this number: the simulator's reason is shown
+    await page.getByTestId('pairing-code-input').fill('ABCD-EFGH');
+    await page.getByRole('button', { name: 'Link', exact: true }).click();
+    await poll(() => page.locator('#toast').textContent()).toMatch(/^Not linked: .+/);
+    expect(sim.devices(PAIRED)).toEqual([]);
+
+    const auth = memoryAuthState();
+    const registering = new BaileysClient(sim.url, auth, { qrTimeout: 60_000 });
+    clients.push(registering);
+    await registering.waitForQr();
+    const code = await registering.sock.requestPairingCode(PAIRED);
+    await page.getByTestId('pairing-code-input').fill(`${code.slice(0, 4)}-${code.slice(4)}`.toLowerCase());
+    await page.getByRole('button', { name: 'Link', exact: true }).click();
+    expect(await registering.waitForClose()).toBe(515);
+    const client = new BaileysClient(sim.url, auth);
+    clients.push(client);
+    await client.waitForOpen();
+    await poll(() => page.getByTestId('device-row').count()).toBe(1);
+  }, 60_000);
+
   it('adds a contact phone from the page and refuses a bad number with the reason', async () => {
     await page.goto(sim.phoneUrl);
     await page.getByRole('button', { name: 'Add a phone' }).click();
