@@ -111,6 +111,7 @@ describe('simulated phone page', () => {
     const out = page.locator(`[data-testid="message-out"][data-id="${received.key.id}"]`);
     await poll(() => out.getAttribute('data-status')).toBe('delivered');
     await poll(() => page.locator('#toast.show').count()).toBe(0);
+    await page.waitForTimeout(400); // the toast's fade-out, for a clean screenshot
     await page.screenshot({ path: join(SHOTS, 'wa-sim-phone-chat.png') });
 
     // The phone's own linked device sent the first text: the business phone shows it as its own message.
