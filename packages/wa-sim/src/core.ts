@@ -50,6 +50,8 @@ export class SimulatorCore {
   readonly linkCodesByMsisdn = new Map<string, Registration>();
   /** pair-success IQs waiting for the companion's pair-device-sign, by IQ id. */
   readonly pendingPairSigns = new Map<string, { registration: Registration; device: LinkedDevice }>();
+  /** Messages sent on a connection that its device has not answered yet, by message id. */
+  readonly #unanswered = new WeakMap<Connection, Map<string, BinaryNode>>();
 
   constructor(options: CoreOptions, identity: NoiseIdentity) {
     this.options = options;
@@ -100,12 +102,43 @@ export class SimulatorCore {
   deliverToDevice(device: LinkedDevice, node: BinaryNode): void {
     const connection = device.connection;
     if (connection && !connection.closed) {
-      connection.send(node);
+      this.sendToDevice(connection, node);
       return;
     }
     device.offlineQueue.push({ ...node, attrs: { ...node.attrs, offline: '1' } });
     // a device that never comes back must not grow the simulator without bound: keep the newest stanzas
     if (device.offlineQueue.length > MAX_OFFLINE_QUEUE) device.offlineQueue.shift();
+  }
+
+  /**
+   * Sends a stanza on a device's connection. A message stays WhatsApp's to deliver until the device answers it
+   * (a receipt, or an ack for one it refuses): one the connection took but never answered is sent again at the
+   * device's next login, as WhatsApp does for a client that died with it unprocessed.
+   */
+  sendToDevice(connection: Connection, node: BinaryNode): void {
+    connection.send(node);
+    if (node.tag !== 'message' || !node.attrs.id) return;
+    let unanswered = this.#unanswered.get(connection);
+    if (!unanswered) this.#unanswered.set(connection, (unanswered = new Map()));
+    unanswered.set(node.attrs.id, node);
+  }
+
+  /** The device answered these message ids on this connection. */
+  answered(connection: Connection, ids: string[]): void {
+    const unanswered = this.#unanswered.get(connection);
+    for (const id of ids) unanswered?.delete(id);
+  }
+
+  /** A device's connection closed: what it took and never answered goes first into the offline queue. */
+  requeueUnanswered(connection: Connection, device: LinkedDevice): void {
+    const unanswered = this.#unanswered.get(connection);
+    this.#unanswered.delete(connection);
+    if (!unanswered?.size) return;
+    const again = [...unanswered.values()].map((node) => ({
+      ...node,
+      attrs: { ...node.attrs, offline: '1' },
+    }));
+    device.offlineQueue.unshift(...again);
   }
 
   newMessageId(): string {

@@ -222,6 +222,14 @@ export function sendPhoneReceipt(
   core.events.record({ type: 'receipt.sent', from: from.msisdn, to: to.msisdn, id, receipt });
 }
 
+/** The message ids a receipt covers: its own id and those of its `<list>`. */
+export function receiptIds(node: BinaryNode): string[] {
+  return [
+    node.attrs.id ?? '',
+    ...getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item').map((item) => item.attrs.id ?? ''),
+  ];
+}
+
 /** A receipt from a linked device (for a message it received): ack it and tell the sending phone. */
 export function handleDeviceReceipt(core: SimulatorCore, device: LinkedDevice, node: BinaryNode): void {
   const id = node.attrs.id ?? '';
@@ -233,11 +241,7 @@ export function handleDeviceReceipt(core: SimulatorCore, device: LinkedDevice, n
   const target = core.resolveJid(to);
   if (!target) return;
   const receipt = node.attrs.type ?? 'delivered';
-  const ids = [
-    id,
-    ...getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item').map((item) => item.attrs.id ?? ''),
-  ];
-  for (const messageId of ids) {
+  for (const messageId of receiptIds(node)) {
     const sent = target.account.sentByPhone.get(messageId);
     if (sent && (receipt === 'read' || (receipt === 'delivered' && sent.status === 'sent')))
       sent.status = receipt;

@@ -4,7 +4,7 @@ import type { Connection, ConnectionHandlers } from './connection.ts';
 import { SERVER_JID, type SimulatorCore } from './core.ts';
 import { scheduleHistorySync } from './history-sync.ts';
 import { routeIq } from './iq-router.ts';
-import { handleDeviceMessage, handleDeviceReceipt } from './messaging.ts';
+import { handleDeviceMessage, handleDeviceReceipt, receiptIds } from './messaging.ts';
 import { lidJid } from './model.ts';
 import { endRegistration, handlePairDeviceSign, startRegistration } from './pairing.ts';
 import { contextOf } from './session-context.ts';
@@ -30,7 +30,9 @@ export function connectionHandlers(core: SimulatorCore): ConnectionHandlers {
       const context = contextOf(connection);
       if (context?.kind === 'registration') {
         endRegistration(core, context);
-      } else if (context?.kind === 'device' && context.device.connection === connection) {
+      } else if (context?.kind === 'device') {
+        core.requeueUnanswered(connection, context.device);
+        if (context.device.connection !== connection) return;
         context.device.connection = undefined;
         core.events.record({
           type: 'device.offline',
@@ -95,7 +97,7 @@ function login(
     },
   });
   const queued = device.offlineQueue.splice(0);
-  for (const node of queued) connection.send(node);
+  for (const node of queued) core.sendToDevice(connection, node);
   connection.send({
     tag: 'ib',
     attrs: { from: SERVER_JID },
@@ -119,10 +121,17 @@ function dispatch(core: SimulatorCore, connection: Connection, node: BinaryNode)
       if (context?.kind === 'device') void handleDeviceMessage(core, context.device, node);
       return;
     case 'receipt':
-      if (context?.kind === 'device') handleDeviceReceipt(core, context.device, node);
+      if (context?.kind === 'device') {
+        core.answered(connection, receiptIds(node));
+        handleDeviceReceipt(core, context.device, node);
+      }
+      return;
+    case 'ack':
+      // a message the device refused (undecryptable, unsupported): answered, not to be sent again
+      if (node.attrs.class === 'message' && node.attrs.id) core.answered(connection, [node.attrs.id]);
       return;
     default:
-      // acks, presence, chatstate, ib telemetry: nothing the simulator needs to answer
+      // presence, chatstate, ib telemetry: nothing the simulator needs to answer
       return;
   }
 }
