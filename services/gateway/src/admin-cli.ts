@@ -1,4 +1,5 @@
-// Operator CLI: `pnpm admin <command>`. Talks to DATABASE_URL directly.
+// Operator CLI: `pnpm admin <command>`. Talks to the database directly: Postgres at DATABASE_URL, or the
+// embedded one in DATA_DIR/db.
 import { parseArgs } from 'node:util';
 
 const USAGE = `usage: pnpm admin <command> [options]
@@ -67,11 +68,21 @@ const rateLimit =
 if (rateLimit.burst !== null && !Number.isInteger(rateLimit.burst)) fail('--burst must be a whole number');
 
 // Loaded only now, so usage errors answer fast.
-const { createDb, listApiKeys, runMigrations } = await import('@whatisup/db');
+// DATABASE_URL names Postgres; without it, the embedded database of one-machine mode (DATA_DIR/db, which
+// only one process may open at a time: stop `pnpm start` first).
+const { listApiKeys, openDatabase } = await import('@whatisup/db');
 const { createApiKey, createCustomer, revokeApiKey, setRateLimit } = await import('./admin/operations.ts');
-const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/whatisup';
-await runMigrations(url);
-const { db, close } = createDb(url, { max: 2, applicationName: 'whatisup-admin' });
+const handle = await openDatabase({
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  dataDir: process.env.DATA_DIR || 'data',
+  options: { max: 2, applicationName: 'whatisup-admin' },
+}).catch((error: Error) => {
+  console.error(`error: ${error.message}`);
+  process.exit(1);
+});
+await handle.migrate();
+const { db } = handle;
+const close = () => handle.close();
 try {
   switch (command) {
     case 'customer:create': {

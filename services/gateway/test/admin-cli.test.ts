@@ -70,3 +70,39 @@ describe('admin CLI', () => {
     }
   });
 });
+
+describe('admin CLI on the embedded database (no DATABASE_URL)', () => {
+  it('works on DATA_DIR/db, and refuses clearly while another process holds it', {
+    timeout: 120_000,
+  }, async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createEmbeddedDb } = await import('@whatisup/db');
+    const dataDir = await mkdtemp(join(tmpdir(), 'wiu-admin-'));
+    const { DATABASE_URL: _unset, ...base } = process.env;
+    const embedded = (...args: string[]) =>
+      run(process.execPath, [CLI, ...args], { env: { ...base, DATA_DIR: dataDir } });
+    try {
+      const created = JSON.parse((await embedded('customer:create', '--name', 'Laptop')).stdout);
+      expect(created.api_key).toMatch(/^wiu_/);
+      expect((await embedded('key:list', '--customer', created.customer_id)).stdout).toContain(
+        created.api_key_id,
+      );
+
+      const held = await createEmbeddedDb({ dataDir: join(dataDir, 'db') });
+      try {
+        const refused = await embedded('key:list', '--customer', created.customer_id).then(
+          () => undefined,
+          (error: { code: number; stderr: string }) => error,
+        );
+        expect(refused?.code).toBe(1);
+        expect(refused?.stderr).toMatch(/already open/);
+      } finally {
+        await held.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
