@@ -1,1 +1,26 @@
-export { connectNatsBus, decodeEvent, type NatsBus, type NatsBusOptions } from './nats-bus.ts';
+export {
+  assertSubjectToken,
+  type Bus,
+  BusError,
+  type BusHeaders,
+  type BusMessage,
+  BusNoResponderError,
+  type BusSubscription,
+  BusTimeoutError,
+  BusUnavailableError,
+  type ConsumedEvent,
+  type ConsumedEvents,
+  type ConsumerLag,
+  type DurableConsumerOptions,
+  decodeEvent,
+  type EventFeed,
+  encodeEvent,
+  type FeedEvent,
+  type FeedStart,
+  type PublishResult,
+  type RegistryStore,
+  type RequestOptions,
+  subjectMatches,
+} from './bus.ts';
+export { createInProcessBus, InProcessBus, type InProcessBusOptions } from './in-process-bus.ts';
+export { connectNatsBus, NatsBus, type NatsBusOptions } from './nats-bus.ts';
