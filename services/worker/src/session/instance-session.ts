@@ -174,11 +174,7 @@ export class InstanceSession {
 
   /** Opens the auth-state (an unreadable one stops here, visibly) and connects. */
   async start(): Promise<void> {
-    if (!this.#inboundReplayed) {
-      // before anything new from WhatsApp, so the stream keeps the order in which messages were acked
-      for (const entry of await this.#inbound.pending()) this.#onInbound(spooledMessage(entry));
-      this.#inboundReplayed = true;
-    }
+    if (!this.#inboundReplayed) await this.#replayInbound();
     try {
       this.#store = await openAuthStore(this.#deps.authDir);
     } catch (error) {
@@ -383,7 +379,16 @@ export class InstanceSession {
           const plaintext = await decryptMessage(input);
           const stanza = stanzas.get(input.ciphertext);
           // Baileys sends the receipt once this returns: the message must be durable here first
-          if (stanza && this.#fromContact(stanza)) await this.#inbound.put(stanza, plaintext);
+          if (stanza && this.#fromContact(stanza)) {
+            await this.#inbound.put(stanza, plaintext).catch((error: Error) => {
+              // no receipt then: Baileys treats it as undecryptable and asks the sender to retry
+              this.#deps.logger.error(
+                { instance_id: this.instanceId, err: error.message },
+                'could not spool an inbound message; not acknowledging it',
+              );
+              throw error;
+            });
+          }
           return plaintext;
         };
         return repository;
@@ -826,6 +831,33 @@ export class InstanceSession {
     }
   }
 
+  /** Publishes what a previous run acked to WhatsApp but did not see on the stream (same event ids). */
+  async #replayInbound(): Promise<void> {
+    // before anything new from WhatsApp, so the stream keeps the order in which messages were acked
+    const { entries, unreadable } = await this.#inbound.pending();
+    for (const path of unreadable)
+      this.#deps.logger.error(
+        { instance_id: this.instanceId, path },
+        'unreadable spooled inbound message set aside',
+      );
+    for (const entry of entries) {
+      try {
+        this.#onInbound(spooledMessage(entry));
+      } catch (error) {
+        this.#deps.logger.error(
+          { instance_id: this.instanceId, wa_message_id: entry.attrs.id, err: (error as Error).message },
+          'spooled inbound message could not be decoded; left in the spool',
+        );
+      }
+    }
+    if (entries.length > 0)
+      this.#deps.logger.info(
+        { instance_id: this.instanceId, count: entries.length },
+        'replayed inbound messages acked before the last stop',
+      );
+    this.#inboundReplayed = true;
+  }
+
   /** A 1:1 stanza from someone other than our own account (its other devices send protocol traffic). */
   #fromContact(stanza: BinaryNode): boolean {
     const from = jidDecode(stanza.attrs.from);
@@ -850,7 +882,9 @@ export class InstanceSession {
     };
     const described = describeInbound(message);
     if (!described) {
-      release();
+      // decrypted but not a customer-visible message: nothing to publish. A stub (no content: a copy sent
+      // again that no longer decrypts) must not release what the spool holds for the first copy.
+      if (message.message) release();
       return;
     }
     // The same message (replayed from the spool, or sent again by WhatsApp) keeps its ids, so the stream
