@@ -118,8 +118,8 @@ export class SimulatorCore {
   sendToDevice(connection: Connection, node: BinaryNode): void {
     connection.send(node);
     if (node.tag !== 'message' || !node.attrs.id) return;
-    let unanswered = this.#unanswered.get(connection);
-    if (!unanswered) this.#unanswered.set(connection, (unanswered = new Map()));
+    const unanswered = this.#unanswered.get(connection) ?? new Map<string, BinaryNode>();
+    this.#unanswered.set(connection, unanswered);
     unanswered.set(node.attrs.id, node);
   }
 
