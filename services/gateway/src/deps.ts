@@ -1,7 +1,7 @@
 // What the gateway app needs from the outside world; main.ts builds the real ones, tests their own.
+import type { Bus } from '@whatisup/bus';
 import type { Database, DbHandle, KeyPrincipal, SecretBox } from '@whatisup/db';
 import type { Redis } from 'ioredis';
-import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import type { WorkerRegistry } from './workers/registry.ts';
@@ -24,7 +24,8 @@ export interface GatewayDeps {
   /** The handle behind `db` (Postgres or PGlite): readiness checks and the database breaker's probe. */
   dbHandle: DbHandle;
   redis: Redis;
-  nats: NatsConnection;
+  /** Request/reply, worker registry and the event log (NATS in the cluster, in-process in one-process mode). */
+  bus: Bus;
   /** Request/reply to session workers (placement and instance commands). */
   workers: WorkerClient;
   workerRegistry: WorkerRegistry;

@@ -69,6 +69,8 @@ export async function startTestGateway(
     standInWorker?: false | Partial<StandInOptions>;
     /** Maps the test database's URL to the one the app uses (e.g. through a proxy). */
     databaseUrl?: (url: string) => string;
+    /** The gateway's own NATS URL (e.g. a proxy a test cuts); stand-in workers use NATS_URL. */
+    natsUrl?: string;
   } = {},
 ): Promise<TestGateway> {
   const database = await createTestDatabase();
@@ -79,7 +81,7 @@ export async function startTestGateway(
   if (!options.redis) await new Promise((resolve) => redis.once('ready', resolve));
   const registryTtlMs = options.registryTtlMs ?? 15_000;
   const bus = await connectNatsBus({
-    url: NATS_URL,
+    url: options.natsUrl ?? NATS_URL,
     prefix: `t${randomBytes(6).toString('hex')}`,
     name: 'gateway-test',
     registryTtlMs,
@@ -112,9 +114,9 @@ export async function startTestGateway(
     db: dbHandle.db,
     dbHandle,
     redis,
-    nats,
-    workers: new WorkerClient(nats, bus.subjects, { timeoutMs: options.commandTimeoutMs ?? 2_000, logger }),
-    workerRegistry: kvWorkerRegistry(() => bus.workerRegistry(), { ttlMs: registryTtlMs }),
+    bus,
+    workers: new WorkerClient(bus, { timeoutMs: options.commandTimeoutMs ?? 2_000, logger }),
+    workerRegistry: kvWorkerRegistry(bus.registry, { ttlMs: registryTtlMs }),
     rateLimiter: new FailoverRateLimiter(
       new RedisTokenBucket(redis, keyPrefix),
       new LocalTokenBucket(),

@@ -64,7 +64,7 @@ async function workersSummary(deps: Pick<GatewayDeps, 'workerRegistry'>): Promis
 }
 
 export function createHealthRoutes(
-  deps: Pick<GatewayDeps, 'dbHandle' | 'redis' | 'nats' | 'workerRegistry'>,
+  deps: Pick<GatewayDeps, 'dbHandle' | 'redis' | 'bus' | 'workerRegistry'>,
   breaker?: DatabaseBreaker,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -75,10 +75,7 @@ export function createHealthRoutes(
       timed(async () => {
         if ((await deps.redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
       }),
-      timed(async () => {
-        if (deps.nats.isClosed()) throw new Error('connection closed');
-        await deps.nats.flush();
-      }),
+      timed(() => deps.bus.ping()),
       Promise.race([
         workersSummary(deps),
         new Promise<WorkersSummary>((resolve) =>

@@ -1,6 +1,7 @@
 // Placement (design.md): ask the live, non-draining workers in order of free capacity to take an instance.
 // The worker is the authority on its own cap: a refusal (worker_full, draining), a worker that has gone
 // (no responder) or one that does not answer in time sends the gateway on to the next.
+import { BusUnavailableError } from '@whatisup/bus';
 import { assignData, releaseData } from '@whatisup/contracts';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors.ts';
@@ -18,7 +19,18 @@ export async function placeInstance(
   deps: { workers: WorkerClient; workerRegistry: WorkerRegistry; logger: Logger },
   input: PlacementInput,
 ): Promise<string> {
-  const candidates = (await deps.workerRegistry.list())
+  let registered: Awaited<ReturnType<WorkerRegistry['list']>>;
+  try {
+    registered = await deps.workerRegistry.list();
+  } catch (error) {
+    if (!(error instanceof BusUnavailableError)) throw error;
+    throw new ApiError(
+      'service_unavailable',
+      'The gateway cannot reach the session workers right now (message bus unavailable); retry after Retry-After.',
+      { retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS, cause: error },
+    );
+  }
+  const candidates = registered
     .filter((entry) => !entry.draining && entry.capacity - entry.sessions > 0)
     .sort((a, b) => b.capacity - b.sessions - (a.capacity - a.sessions) || a.sessions - b.sessions);
   const refusals: string[] = [];

@@ -1,8 +1,8 @@
-// Reads the worker registry (a NATS KV bucket, one key per worker, refreshed by each worker's heartbeat).
+// Reads the worker registry (the bus's registry, one key per worker, refreshed by each worker's heartbeat).
 // Read fresh for every placement and readiness probe: at 100 workers that is 100 small gets in parallel,
 // and nothing has to be kept in sync between gateway replicas.
+import type { RegistryStore } from '@whatisup/bus';
 import { type WorkerRegistration, workerRegistration } from '@whatisup/contracts';
-import type { KV } from 'nats';
 
 export interface WorkerRegistry {
   /** Live entries: parseable and refreshed within the TTL. Draining ones are included (flagged). */
@@ -10,23 +10,20 @@ export interface WorkerRegistry {
 }
 
 export function kvWorkerRegistry(
-  bucket: () => Promise<KV>,
+  store: RegistryStore,
   options: { ttlMs: number; now?: () => number },
 ): WorkerRegistry {
   const now = options.now ?? Date.now;
   return {
     async list() {
-      const kv = await bucket();
-      const keys: string[] = [];
-      for await (const key of await kv.keys()) keys.push(key);
-      const entries = await Promise.all(keys.map((key) => kv.get(key)));
+      const entries = await store.list();
       const oldest = now() - options.ttlMs;
       const live: WorkerRegistration[] = [];
       for (const entry of entries) {
-        if (entry?.operation !== 'PUT' || entry.length === 0) continue;
+        if (entry.value.length === 0) continue;
         let value: unknown;
         try {
-          value = entry.json();
+          value = JSON.parse(entry.value);
         } catch {
           continue;
         }

@@ -1,8 +1,8 @@
-// Request/reply to session workers over NATS (design.md "Contracts"): JSON in, a CommandReply out, the
+// Request/reply to session workers over the bus (design.md "Contracts"): JSON in, a CommandReply out, the
 // correlation id in the `x-correlation-id` header. `call` returns the worker's reply as it is (placement
 // reads refusals such as worker_full); `command` turns everything that is not ok into the API's errors.
+import { type Bus, BusNoResponderError, BusTimeoutError, BusUnavailableError } from '@whatisup/bus';
 import { CORRELATION_HEADER, type CommandReply, replySchema, type Subjects } from '@whatisup/contracts';
-import { ErrorCode, headers, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ApiError, type ErrorCode as ApiErrorCode } from '../errors.ts';
@@ -16,14 +16,19 @@ export interface WorkerCallOptions {
   timeoutMs?: number;
 }
 
-/** Nobody answered (no subscriber: no worker holds that subject) or the worker did not answer in time. */
+/**
+ * Nobody answered (no subscriber: no worker holds that subject), the worker did not answer in time, or the
+ * bus itself is down (the request failed at once instead of waiting for its timeout).
+ */
 export class WorkerTransportError extends Error {
-  readonly reason: 'no_responders' | 'timeout';
-  constructor(reason: 'no_responders' | 'timeout', subject: string, timeoutMs: number) {
+  readonly reason: 'no_responders' | 'timeout' | 'bus_unavailable';
+  constructor(reason: WorkerTransportError['reason'], subject: string, timeoutMs: number) {
     super(
       reason === 'no_responders'
         ? `no responder on ${subject}`
-        : `no reply on ${subject} within ${timeoutMs} ms`,
+        : reason === 'timeout'
+          ? `no reply on ${subject} within ${timeoutMs} ms`
+          : `the bus is unavailable (${subject})`,
     );
     this.reason = reason;
   }
@@ -49,14 +54,14 @@ const REFUSALS: Record<string, ApiErrorCode> = {
 
 export class WorkerClient {
   readonly subjects: Subjects;
-  readonly #nc: NatsConnection;
+  readonly #bus: Bus;
   /** Default timeout of a request, in milliseconds. */
   readonly timeoutMs: number;
   readonly #logger: Logger;
 
-  constructor(nc: NatsConnection, subjects: Subjects, options: { timeoutMs: number; logger: Logger }) {
-    this.#nc = nc;
-    this.subjects = subjects;
+  constructor(bus: Bus, options: { timeoutMs: number; logger: Logger }) {
+    this.#bus = bus;
+    this.subjects = bus.subjects;
     this.timeoutMs = options.timeoutMs;
     this.#logger = options.logger;
   }
@@ -80,24 +85,22 @@ export class WorkerClient {
         },
         'worker command',
       );
-    const hdrs = headers();
-    hdrs.set(CORRELATION_HEADER, options.correlationId);
     let raw: unknown;
     try {
-      const reply = await this.#nc.request(subject, new TextEncoder().encode(JSON.stringify(payload)), {
-        timeout: timeoutMs,
-        headers: hdrs,
+      const reply = await this.#bus.request(subject, new TextEncoder().encode(JSON.stringify(payload)), {
+        timeoutMs,
+        headers: { [CORRELATION_HEADER]: options.correlationId },
       });
-      raw = JSON.parse(new TextDecoder().decode(reply.data));
+      raw = JSON.parse(new TextDecoder().decode(reply));
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === ErrorCode.NoResponders) {
-        log('no_responders');
-        throw new WorkerTransportError('no_responders', subject, timeoutMs);
-      }
-      if (code === ErrorCode.Timeout) {
-        log('timeout');
-        throw new WorkerTransportError('timeout', subject, timeoutMs);
+      for (const [type, reason] of [
+        [BusNoResponderError, 'no_responders'],
+        [BusTimeoutError, 'timeout'],
+        [BusUnavailableError, 'bus_unavailable'],
+      ] as const) {
+        if (!(error instanceof type)) continue;
+        log(reason);
+        throw new WorkerTransportError(reason, subject, timeoutMs);
       }
       if (error instanceof SyntaxError) {
         log('malformed_reply');
@@ -139,6 +142,13 @@ export class WorkerClient {
 /** The API error for a transport failure; other errors are passed through unchanged. */
 export function toApiError(error: unknown, timeoutMs: number): unknown {
   if (!(error instanceof WorkerTransportError)) return error;
+  if (error.reason === 'bus_unavailable') {
+    return new ApiError(
+      'instance_unavailable',
+      'The gateway cannot reach the session workers right now (message bus unavailable); retry after Retry-After.',
+      { retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS, cause: error },
+    );
+  }
   if (error.reason === 'no_responders') {
     return new ApiError(
       'instance_unavailable',

@@ -1,15 +1,12 @@
-// A customer's events from the JetStream stream as Server-Sent Events: one ephemeral ordered consumer per
-// connection, filtered by subject to that customer, so nothing of another customer is ever read.
-import { decodeEvent } from '@whatisup/bus';
-import type { Subjects } from '@whatisup/contracts';
-import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from 'nats';
+// A customer's events from the bus's event log as Server-Sent Events: one feed per connection, filtered to
+// that customer by the bus, so nothing of another customer is ever read.
+import type { Bus, FeedStart } from '@whatisup/bus';
 import type { Logger } from 'pino';
 
-export type FeedStart = { afterSeq: number } | { since: string } | 'new';
+export type { FeedStart };
 
 export interface EventFeedOptions {
-  js: JetStreamClient;
-  subjects: Subjects;
+  bus: Bus;
   customerId: string;
   start: FeedStart;
   heartbeatMs: number;
@@ -22,23 +19,13 @@ export interface EventFeedOptions {
 const MAX_BUFFERED_EVENTS = 1_000;
 const encoder = new TextEncoder();
 
-/** Opens the consumer (so a NATS failure is an HTTP error, not a broken stream) and returns the SSE body. */
+/** Opens the feed (so a bus failure is an HTTP error, not a broken stream) and returns the SSE body. */
 export async function openEventFeed(options: EventFeedOptions): Promise<ReadableStream<Uint8Array>> {
-  const { js, subjects, customerId, start } = options;
+  const { customerId } = options;
   // The id becomes a subject token: a wildcard or separator in it would widen the filter to others' events.
   if (!/^[A-Za-z0-9_-]+$/.test(customerId))
     throw new Error(`customer id not usable in a subject: ${customerId}`);
-  const consumer = await js.consumers.get(subjects.eventStream, {
-    filterSubjects: `${subjects.prefix}.evt.${customerId}.>`,
-    // Deleted when the connection ends; this only bounds what a crashed gateway leaves behind.
-    inactive_threshold: 30_000,
-    ...(start === 'new'
-      ? { deliver_policy: DeliverPolicy.New }
-      : 'afterSeq' in start
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.afterSeq + 1 }
-        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.since }),
-  });
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: 256 });
+  const feed = await options.bus.openFeed(customerId, options.start);
 
   let heartbeat: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -48,11 +35,7 @@ export async function openEventFeed(options: EventFeedOptions): Promise<Readable
     closed = true;
     clearInterval(heartbeat);
     if (onAbort) options.signal.removeEventListener('abort', onAbort);
-    void messages
-      .close()
-      .catch(() => {})
-      .then(() => consumer.delete())
-      .catch(() => {});
+    void feed.close().catch(() => {});
   };
 
   return new ReadableStream<Uint8Array>(
@@ -83,11 +66,10 @@ export async function openEventFeed(options: EventFeedOptions): Promise<Readable
         heartbeat = setInterval(() => send(': heartbeat\n\n'), options.heartbeatMs);
         void (async () => {
           try {
-            for await (const message of messages) {
-              const event = decodeEvent(message.data);
-              // The subject filter already guarantees it; a mislabelled event is dropped, never shown.
+            for await (const { seq, event } of feed) {
+              // The feed's filter already guarantees it; a mislabelled event is dropped, never shown.
               if (event.customer_id !== customerId) continue;
-              send(`id: ${message.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+              send(`id: ${seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
               if ((controller.desiredSize ?? 0) < -MAX_BUFFERED_EVENTS) {
                 options.logger.warn({ customer_id: customerId }, 'event stream client too slow, closing');
                 break;

@@ -51,9 +51,6 @@ const route = createRoute({
 });
 
 export function registerEventStream(app: V1App, deps: GatewayDeps): void {
-  // The JetStream client and subjects come from the connection and subjects the gateway already has.
-  const js = deps.nats.jetstream();
-  const subjects = deps.workers.subjects;
   const heartbeatMs = deps.config.eventStreamHeartbeatMs ?? DEFAULT_HEARTBEAT_MS;
 
   app.openapi(route, async (c) => {
@@ -62,8 +59,7 @@ export function registerEventStream(app: V1App, deps: GatewayDeps): void {
     let body: ReadableStream<Uint8Array>;
     try {
       body = await openEventFeed({
-        js,
-        subjects,
+        bus: deps.bus,
         customerId: c.get('customerId'),
         start,
         heartbeatMs,
