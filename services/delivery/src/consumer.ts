@@ -1,50 +1,15 @@
-// A durable JetStream pull consumer processed in batches: messages that arrive together are handled together
+// A durable consumer of the bus's event log processed in batches: messages that arrive together are handled together
 // (one database transaction), then acknowledged. Nothing is acknowledged before its batch is committed, so a
 // crash only causes redelivery.
-import { decodeEvent } from '@whatisup/bus';
+import { type Bus, type ConsumedEvent, decodeEvent } from '@whatisup/bus';
 import type { EventEnvelope } from '@whatisup/contracts';
-import {
-  AckPolicy,
-  type ConsumerMessages,
-  DeliverPolicy,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from 'nats';
 import type { Logger } from 'pino';
 
-const nanos = (ms: number) => ms * 1_000_000;
-
-export async function ensureDurableConsumer(
-  jsm: JetStreamManager,
-  stream: string,
-  durable: string,
-  ackWaitMs: number,
-): Promise<void> {
-  const config = {
-    durable_name: durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(ackWaitMs),
-    max_deliver: -1,
-    max_ack_pending: 20_000,
-  };
-  try {
-    await jsm.consumers.info(stream, durable);
-    await jsm.consumers.update(stream, durable, {
-      ack_wait: config.ack_wait,
-      max_ack_pending: config.max_ack_pending,
-    });
-  } catch (error) {
-    if ((error as { code?: string }).code !== '404') throw error;
-    await jsm.consumers.add(stream, config);
-  }
-}
-
 export interface BatchConsumerOptions {
-  js: JetStreamClient;
-  stream: string;
+  bus: Bus;
   durable: string;
+  /** How long the bus waits for an ack before redelivering an event (to another replica after a crash). */
+  ackWaitMs: number;
   maxBatch: number;
   logger: Logger;
   /** Applies a batch of events (in stream order); throwing makes the whole batch redelivered later. */
@@ -57,9 +22,11 @@ export interface BatchConsumer {
 
 export async function startBatchConsumer(options: BatchConsumerOptions): Promise<BatchConsumer> {
   const { logger } = options;
-  const consumer = await options.js.consumers.get(options.stream, options.durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.maxBatch * 2 });
-  const buffer: JsMsg[] = [];
+  const messages = await options.bus.consume(options.durable, {
+    ackWaitMs: options.ackWaitMs,
+    maxMessages: options.maxBatch * 2,
+  });
+  const buffer: ConsumedEvent[] = [];
   let flushing: Promise<void> | null = null;
   let scheduled = false;
 
@@ -67,7 +34,7 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
     while (buffer.length > 0) {
       const batch = buffer.splice(0, options.maxBatch);
       const events: EventEnvelope[] = [];
-      const valid: JsMsg[] = [];
+      const valid: ConsumedEvent[] = [];
       for (const message of batch) {
         try {
           events.push(decodeEvent(message.data));

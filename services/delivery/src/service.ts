@@ -1,6 +1,6 @@
 // Assembles the delivery service from its dependencies: the projector and fan-out consumers, the
 // dispatcher, metrics sources and the readiness check. main.ts and the tests build it the same way.
-import type { NatsBus } from '@whatisup/bus';
+import type { Bus } from '@whatisup/bus';
 import {
   applyProjections,
   type DbHandle,
@@ -13,7 +13,7 @@ import {
 import type { Resolver } from '@whatisup/ssrf-guard';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
-import { type BatchConsumer, ensureDurableConsumer, startBatchConsumer } from './consumer.ts';
+import { type BatchConsumer, startBatchConsumer } from './consumer.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { planDeliveries } from './fan-out.ts';
 import { createMetrics, type DeliveryMetrics } from './metrics.ts';
@@ -38,7 +38,7 @@ export interface DeliveryConfig {
 
 export interface DeliveryDeps {
   db: DbHandle;
-  bus: NatsBus;
+  bus: Bus;
   secretBox: SecretBox;
   logger: Logger;
   config: DeliveryConfig;
@@ -84,16 +84,15 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
     leaseMs: config.leaseMs,
     maxAttemptMs: config.connectTimeoutMs + 2 * config.responseTimeoutMs,
   });
-  const stream = bus.subjects.eventStream;
   for (const durable of Object.values(CONSUMERS))
-    await ensureDurableConsumer(bus.jsm, stream, durable, config.ackWaitMs);
+    await bus.ensureConsumer(durable, { ackWaitMs: config.ackWaitMs });
 
   await dispatcher.start();
   const consumers: BatchConsumer[] = [
     await startBatchConsumer({
-      js: bus.js,
-      stream,
+      bus,
       durable: CONSUMERS.fanout,
+      ackWaitMs: config.ackWaitMs,
       maxBatch: config.eventBatch,
       logger,
       async handle(events) {
@@ -137,9 +136,9 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
       },
     }),
     await startBatchConsumer({
-      js: bus.js,
-      stream,
+      bus,
       durable: CONSUMERS.projector,
+      ackWaitMs: config.ackWaitMs,
       maxBatch: config.eventBatch,
       logger,
       async handle(events) {
@@ -173,9 +172,8 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
     async consumerLag() {
       const out = [];
       for (const durable of Object.values(CONSUMERS)) {
-        const info = await bus.jsm.consumers.info(stream, durable).catch(() => null);
-        if (info)
-          out.push({ consumer: durable, pending: info.num_pending, ackPending: info.num_ack_pending });
+        const lag = await bus.consumerLag(durable).catch(() => null);
+        if (lag) out.push({ consumer: durable, ...lag });
       }
       return out;
     },
@@ -211,8 +209,8 @@ export async function startDeliveryService(deps: DeliveryDeps): Promise<Delivery
         timed('jetstream', async () => {
           const lag = [];
           for (const durable of Object.values(CONSUMERS)) {
-            const info = await bus.jsm.consumers.info(stream, durable);
-            lag.push(`${durable}: ${info.num_pending} pending, ${info.num_ack_pending} unacknowledged`);
+            const { pending, ackPending } = await bus.consumerLag(durable);
+            lag.push(`${durable}: ${pending} pending, ${ackPending} unacknowledged`);
           }
           return lag.join('; ');
         }),
