@@ -84,7 +84,11 @@ export class NatsBus implements Bus {
     this.js = nc.jetstream();
     this.subjects = subjects;
     this.#registryTtlMs = registryTtlMs;
-    this.registry = kvRegistry(() => this.workerRegistry());
+    // Registry reads and writes fail at once while disconnected, like requests.
+    this.registry = kvRegistry(
+      () => this.#whileConnected(() => this.workerRegistry()),
+      (op) => this.#whileConnected(op),
+    );
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === Events.Disconnect) {
@@ -296,23 +300,34 @@ function consumedEvent(message: JsMsg): ConsumedEvent {
   };
 }
 
-function kvRegistry(bucket: () => Promise<KV>): RegistryStore {
+function kvRegistry(
+  bucket: () => Promise<KV>,
+  connected: <T>(operation: () => Promise<T>) => Promise<T>,
+): RegistryStore {
   return {
     async put(key, value) {
-      await (await bucket()).put(key, value);
+      const kv = await bucket();
+      await connected(() => kv.put(key, value));
     },
     async get(key) {
-      const entry = await (await bucket()).get(key);
+      const kv = await bucket();
+      const entry = await connected(() => kv.get(key));
       return entry?.operation === 'PUT' ? entry.string() : null;
     },
     async delete(key) {
-      await (await bucket()).delete(key);
+      const kv = await bucket();
+      await connected(() => kv.delete(key));
     },
     async list() {
       const kv = await bucket();
-      const keys: string[] = [];
-      for await (const key of await kv.keys()) keys.push(key);
-      const entries = await Promise.all(keys.sort().map(async (key) => ({ key, entry: await kv.get(key) })));
+      const keys = await connected(async () => {
+        const out: string[] = [];
+        for await (const key of await kv.keys()) out.push(key);
+        return out;
+      });
+      const entries = await Promise.all(
+        keys.sort().map(async (key) => ({ key, entry: await connected(() => kv.get(key)) })),
+      );
       return entries.flatMap(({ key, entry }) =>
         entry?.operation === 'PUT' ? [{ key, value: entry.string() }] : [],
       );

@@ -1,5 +1,5 @@
 // The bus contract suite against NATS (through a proxy the test can cut), the in-process bus on Postgres
-// and, where packages/db provides it, the in-process bus on embedded PGlite.
+// and the in-process bus on embedded PGlite (in memory).
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import * as db from '@whatisup/db';
@@ -85,5 +85,15 @@ busContract('InProcessBus on Postgres', async () => {
       await handle.close();
       await database.drop();
     },
+  };
+});
+
+busContract('InProcessBus on PGlite', async () => {
+  const handle = await db.createEmbeddedDb({ memory: true });
+  await handle.migrate();
+  const prefix = `b${randomBytes(4).toString('hex')}`;
+  return {
+    open: (options) => createInProcessBus({ db: handle.db, prefix, ...options }),
+    cleanup: () => handle.close(),
   };
 });
