@@ -19,8 +19,9 @@ describe('privacy token issuance', () => {
     sim.createAccount(shop, { pushName: 'Shop' });
     for (const msisdn of contacts) sim.createAccount(msisdn);
     const { instanceId, customerId } = await linkInstance(world, worker.workerId, shop);
+    // Each socket that opens also asks for the privacy settings once (a `privacy` get), so the count is:
+    // sockets opened + tokens issued. Fixed by Baileys' flow, whatever the timing of those gets.
     const privacyIqs = () => sim.stats().iqs.privacy ?? 0;
-    const before = privacyIqs();
     const sendAndWait = async (to: string, text: string) => {
       const messageId = newId('message');
       const reply = await world.command(bus.subjects.command(instanceId, 'send'), {
@@ -35,8 +36,8 @@ describe('privacy token issuance', () => {
     };
 
     for (let i = 0; i < 5; i++) for (const to of contacts) await sendAndWait(to, `message ${i}`);
-    // the issuance runs after the send, without being awaited
-    await expect.poll(privacyIqs).toBe(before + contacts.length);
+    // the issuance runs after the send, without being awaited; one socket has opened so far
+    await expect.poll(privacyIqs).toBe(1 + contacts.length);
 
     const restarted = await world.command(bus.subjects.command(instanceId, 'restart'));
     expect(restarted.ok).toBe(true);
@@ -47,9 +48,10 @@ describe('privacy token issuance', () => {
         world.events.filter((x) => x.type === 'instance.connected' && x.instance_id === instanceId).length >=
           2,
     );
-    const afterRestart = privacyIqs();
     for (const to of contacts) await sendAndWait(to, 'after the restart');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(privacyIqs()).toBe(afterRestart);
+    // the second socket's settings get, and no new token: the timestamps were stored in the key store
+    await expect.poll(privacyIqs).toBe(2 + contacts.length);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(privacyIqs()).toBe(2 + contacts.length);
   }, 60_000);
 });
