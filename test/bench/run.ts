@@ -3,7 +3,7 @@
 // outlive it. Adding a benchmark is adding its name here.
 import { spawnSync } from 'node:child_process';
 
-const BENCHMARKS = ['gateway', 'auth-state', 'worker', 'delivery'];
+const BENCHMARKS = ['gateway', 'auth-state', 'worker', 'delivery', 'db'];
 
 const args = process.argv.slice(2);
 const firstFlag = args.findIndex((arg) => arg.startsWith('-'));

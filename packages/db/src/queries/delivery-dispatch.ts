@@ -31,6 +31,7 @@ export async function listFanOutEndpoints(db: Executor, customerIds: string[]): 
       case when previous_secret_expires_at > now() then previous_secret_sealed end as "previousSecretSealed"
     from webhook_endpoints
     where customer_id = any(${array(customerIds)}::text[]) and disabled_at is null`,
+    'wiu_fan_out_endpoints',
   );
 }
 
@@ -86,6 +87,7 @@ export async function insertDeliveries(
     )
     select i.id, c.inserted from counted c left join inserted i on i.claimed
     cross join notified`,
+    'wiu_insert_deliveries',
   );
   return {
     inserted: result[0]?.inserted ?? 0,
@@ -171,6 +173,7 @@ export async function claimDueDeliveries(db: Executor, opts: ClaimOptions): Prom
       d.event_type as "eventType", d.payload, d.attempts as attempt, d.manual_attempts as "manualAttempts",
       d.next_trigger as trigger, e.url, e.secret_sealed as "secretSealed",
       case when e.previous_secret_expires_at > now() then e.previous_secret_sealed end as "previousSecretSealed"`,
+    'wiu_claim_due_deliveries',
   );
 }
 
@@ -202,7 +205,9 @@ export async function recordAttemptOutcomes(db: Executor, outcomes: AttemptOutco
   const col = <K extends keyof AttemptOutcome>(key: K) => array(outcomes.map((o) => o[key]));
   const disable = outcomes.filter((o) => o.disableEndpointReason !== null);
   await db.transaction(async (tx) => {
-    await tx.execute(sql`
+    await queryRows(
+      tx,
+      sql`
       insert into webhook_delivery_attempts
         (delivery_id, attempt, trigger, started_at, duration_ms, response_status, error_class, error_message, response_body)
       select delivery_id, attempt, trigger, started_at::timestamptz, duration_ms, response_status, error_class,
@@ -213,8 +218,12 @@ export async function recordAttemptOutcomes(db: Executor, outcomes: AttemptOutco
         ${col('responseStatus')}::int[], ${col('errorClass')}::text[], ${col('errorMessage')}::text[],
         ${col('responseBody')}::text[]
       ) as v(delivery_id, attempt, trigger, started_at, duration_ms, response_status, error_class, error_message, response_body)
-      on conflict do nothing`);
-    await tx.execute(sql`
+      on conflict do nothing`,
+      'wiu_record_attempts',
+    );
+    await queryRows(
+      tx,
+      sql`
       update webhook_deliveries d set
         status = v.status,
         next_attempt_at = case when v.status = 'pending' then now() + v.retry_ms * interval '1 millisecond' end,
@@ -227,13 +236,19 @@ export async function recordAttemptOutcomes(db: Executor, outcomes: AttemptOutco
         ${col('deliveryId')}::text[], ${col('attempt')}::int[], ${col('status')}::text[],
         ${col('retryInMs')}::int[], ${col('errorMessage')}::text[], ${col('responseStatus')}::int[]
       ) as v(id, attempt, status, retry_ms, error, response_status)
-      where d.id = v.id and d.attempts = v.attempt and d.lease_expires_at is not null`);
+      where d.id = v.id and d.attempts = v.attempt and d.lease_expires_at is not null`,
+      'wiu_record_outcomes',
+    );
     if (disable.length > 0) {
-      await tx.execute(sql`
+      await queryRows(
+        tx,
+        sql`
         update webhook_endpoints e set disabled_at = now(), disabled_reason = v.reason, updated_at = now()
         from unnest(${array(disable.map((o) => o.endpointId))}::text[],
           ${array(disable.map((o) => o.disableEndpointReason))}::text[]) as v(id, reason)
-        where e.id = v.id and e.disabled_at is null`);
+        where e.id = v.id and e.disabled_at is null`,
+        'wiu_disable_gone_endpoints',
+      );
     }
   });
 }
@@ -253,6 +268,7 @@ export async function pendingByEndpoint(db: Executor, limit: number): Promise<Qu
       extract(epoch from now() - min(created_at))::float8 as "oldestPendingSeconds"
     from webhook_deliveries where status = 'pending'
     group by endpoint_id order by count(*) desc limit ${limit}::int`,
+    'wiu_pending_by_endpoint',
   );
 }
 
@@ -265,7 +281,9 @@ export async function releaseClaims(
   claims: { id: string; attempt: number; trigger: string }[],
 ): Promise<void> {
   if (claims.length === 0) return;
-  await db.execute(sql`
+  await queryRows(
+    db,
+    sql`
     update webhook_deliveries d set
       attempts = d.attempts - 1,
       manual_attempts = d.manual_attempts - (case when v.trigger = 'manual' then 1 else 0 end),
@@ -275,5 +293,7 @@ export async function releaseClaims(
       ${array(claims.map((c) => c.id))}::text[], ${array(claims.map((c) => c.attempt))}::int[],
       ${array(claims.map((c) => c.trigger))}::text[]
     ) as v(id, attempt, trigger)
-    where d.id = v.id and d.attempts = v.attempt and d.lease_expires_at is not null`);
+    where d.id = v.id and d.attempts = v.attempt and d.lease_expires_at is not null`,
+    'wiu_release_claims',
+  );
 }

@@ -73,6 +73,7 @@ export async function applyProjections(
           sql`
           insert into processed_events (event_id) select unnest(${array(eventIds)}::text[])
           on conflict do nothing returning event_id`,
+          'wiu_mark_processed',
         )
       ).map((r) => r.event_id),
     );
@@ -112,7 +113,9 @@ async function updateStatuses(tx: Tx, patches: MessageStatusPatch[]): Promise<vo
   const rows = [...furthest.values()];
   if (rows.length === 0) return;
   const order = MESSAGE_STATUS_ORDER as unknown as string[];
-  await tx.execute(sql`
+  await queryRows(
+    tx,
+    sql`
     update messages m set
       status = v.status,
       wa_message_id = coalesce(m.wa_message_id, v.wa_message_id),
@@ -126,12 +129,16 @@ async function updateStatuses(tx: Tx, patches: MessageStatusPatch[]): Promise<vo
       ${array(rows.map((r) => r.error?.message ?? null))}::text[]
     ) as v(id, customer_id, instance_id, status, wa_message_id, error_code, error_message)
     where m.id = v.id and m.customer_id = v.customer_id and m.instance_id = v.instance_id
-      and coalesce(array_position(${array(order)}::text[], m.status), 0) < array_position(${array(order)}::text[], v.status)`);
+      and coalesce(array_position(${array(order)}::text[], m.status), 0) < array_position(${array(order)}::text[], v.status)`,
+    'wiu_update_statuses',
+  );
 }
 
 async function insertInbound(tx: Tx, rows: InboundMessage[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx.execute(sql`
+  await queryRows(
+    tx,
+    sql`
     insert into messages (id, customer_id, instance_id, direction, "to", type, payload, status, wa_message_id,
       created_at, updated_at)
     select v.id, i.customer_id, i.id, 'in', coalesce(i.phone, ''), v.type, v.payload::jsonb, 'delivered',
@@ -143,11 +150,15 @@ async function insertInbound(tx: Tx, rows: InboundMessage[]): Promise<void> {
       ${array(rows.map((r) => r.createdAt.toISOString()))}::text[]
     ) as v(id, customer_id, instance_id, type, payload, wa_message_id, created_at)
     join instances i on i.id = v.instance_id and i.customer_id = v.customer_id
-    on conflict (id) do nothing`);
+    on conflict (id) do nothing`,
+    'wiu_insert_inbound',
+  );
 }
 
 function applyInstancePatch(tx: Tx, p: InstancePatch) {
-  return tx.execute(sql`
+  return queryRows(
+    tx,
+    sql`
     update instances set
       status = coalesce(${p.status ?? null}::text, status),
       phone = coalesce(${p.phone ?? null}::text, phone),
@@ -159,5 +170,7 @@ function applyInstancePatch(tx: Tx, p: InstancePatch) {
       last_event_id = ${p.eventId}::text,
       updated_at = now()
     where id = ${p.instanceId}::text and customer_id = ${p.customerId}::text
-      and (last_event_id is null or last_event_id < ${p.eventId}::text)`);
+      and (last_event_id is null or last_event_id < ${p.eventId}::text)`,
+    'wiu_apply_instance_patch',
+  );
 }
