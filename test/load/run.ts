@@ -448,6 +448,7 @@ try {
     messageId?: string;
     session: Session;
     issuedAt: number;
+    /** The HTTP status, 0 when no response came; unset while the request is in flight. */
     status?: number;
     waId?: string;
   }
@@ -480,7 +481,7 @@ try {
         headers: { 'Idempotency-Key': `load-${n}` },
       },
     ).then(async (res) => {
-      send.status = res?.status;
+      send.status = res?.status ?? 0; // 0: no response
       if (res?.status !== 202) return;
       const { id } = (await res.json()) as { id: string };
       send.messageId = id;
