@@ -1,20 +1,22 @@
-// NATS command handlers: placement verbs on <p>.worker.<id>.*, instance verbs on <p>.cmd.<instanceId>.*.
+// Command handlers on the bus: placement verbs on <p>.worker.<id>.*, instance verbs on <p>.cmd.<instanceId>.*.
+import type { Bus, BusMessage, BusSubscription } from '@whatisup/bus';
 import {
   assignRequest,
   CORRELATION_HEADER,
   type CommandReply,
   pairingCodeRequest,
   releaseRequest,
-  type Subjects,
   sendRequest,
 } from '@whatisup/contracts';
-import { JSONCodec, type Msg, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { type InstanceSession, SessionCommandError } from './session/instance-session.ts';
 import type { SessionManager } from './session-manager.ts';
 
-const json = JSONCodec<unknown>();
+const json = {
+  encode: (value: unknown) => new TextEncoder().encode(JSON.stringify(value)),
+  decode: (data: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(data)),
+};
 
 type Handler = (payload: unknown) => Promise<unknown>;
 
@@ -25,7 +27,7 @@ function parse<T extends z.ZodType>(schema: T, payload: unknown): z.infer<T> {
 }
 
 async function answer(
-  msg: Msg,
+  msg: BusMessage,
   handler: Handler,
   logger: Logger,
   context: Record<string, unknown>,
@@ -43,11 +45,11 @@ async function answer(
     };
     if (typeof code !== 'string') logger.error({ err: error, ...context }, 'command failed');
   }
-  if (msg.reply) msg.respond(json.encode(reply));
+  msg.respond(json.encode(reply));
   logger.info(
     {
       ...context,
-      correlation_id: msg.headers?.get(CORRELATION_HEADER) || undefined,
+      correlation_id: msg.headers[CORRELATION_HEADER] || undefined,
       ok: reply.ok,
       code: reply.ok ? undefined : reply.error.code,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
@@ -57,12 +59,12 @@ async function answer(
 }
 
 export function listenForPlacement(
-  nc: NatsConnection,
-  subjects: Subjects,
+  bus: Bus,
   workerId: string,
   manager: SessionManager,
   logger: Logger,
-): Subscription {
+): BusSubscription {
+  const { subjects } = bus;
   const handlers: Record<string, Handler> = {
     assign: async (payload) => {
       const request = parse(assignRequest, payload);
@@ -82,22 +84,15 @@ export function listenForPlacement(
     },
   };
   const prefix = subjects.worker(workerId, '');
-  return nc.subscribe(subjects.worker(workerId, '*'), {
-    callback: (error, msg) => {
-      if (error) return;
-      const verb = msg.subject.slice(prefix.length);
-      const handler = handlers[verb];
-      if (handler) void answer(msg, handler, logger, { verb, worker_id: workerId });
-    },
+  return bus.subscribe(subjects.worker(workerId, '*'), (msg) => {
+    const verb = msg.subject.slice(prefix.length);
+    const handler = handlers[verb];
+    if (handler) void answer(msg, handler, logger, { verb, worker_id: workerId });
   });
 }
 
-export function listenForInstance(
-  nc: NatsConnection,
-  subjects: Subjects,
-  session: InstanceSession,
-  logger: Logger,
-): () => void {
+export function listenForInstance(bus: Bus, session: InstanceSession, logger: Logger): () => void {
+  const { subjects } = bus;
   const handlers: Record<string, Handler> = {
     status: async () => session.state(),
     qr: async () => session.currentQr(),
@@ -121,13 +116,10 @@ export function listenForInstance(
     },
   };
   const prefix = subjects.command(session.instanceId, '');
-  const subscription = nc.subscribe(subjects.command(session.instanceId, '*'), {
-    callback: (error, msg) => {
-      if (error) return;
-      const verb = msg.subject.slice(prefix.length);
-      const handler = handlers[verb];
-      if (handler) void answer(msg, handler, logger, { verb, instance_id: session.instanceId });
-    },
+  const subscription = bus.subscribe(subjects.command(session.instanceId, '*'), (msg) => {
+    const verb = msg.subject.slice(prefix.length);
+    const handler = handlers[verb];
+    if (handler) void answer(msg, handler, logger, { verb, instance_id: session.instanceId });
   });
   return () => subscription.unsubscribe();
 }

@@ -1,10 +1,10 @@
-// The worker's HTTP surface: /healthz, /readyz (NATS, DATA_DIR writable, Baileys probe, sessions and cap)
+// The worker's HTTP surface: /healthz, /readyz (the bus, DATA_DIR writable, Baileys probe, sessions and cap)
 // and /metrics.
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Bus } from '@whatisup/bus';
 import { Hono } from 'hono';
-import type { NatsConnection } from 'nats';
 import type { EventPublisher } from './event-publisher.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { SessionManager } from './session-manager.ts';
@@ -12,7 +12,7 @@ import type { SessionManager } from './session-manager.ts';
 export interface WorkerHttpDeps {
   workerId: string;
   dataDir: string;
-  nc: NatsConnection;
+  bus: Bus;
   manager: SessionManager;
   events: EventPublisher;
   metrics: WorkerMetrics;
@@ -27,8 +27,7 @@ export function createWorkerHttp(deps: WorkerHttpDeps): Hono {
   app.get('/readyz', async (c) => {
     const checks: Record<string, Check> = {};
     try {
-      if (deps.nc.isClosed()) throw new Error('connection closed');
-      await deps.nc.flush();
+      await deps.bus.ping();
       checks.nats = { status: 'ok' };
     } catch (error) {
       checks.nats = { status: 'fail', error: (error as Error).message };

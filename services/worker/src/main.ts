@@ -1,5 +1,6 @@
 // Worker process. In simulator mode start it with `node --import @whatisup/wa-sim/trust src/main.ts` and
 // WA_WEBSOCKET_URL pointing at wa-sim (see packages/wa-sim/README.md); never by default.
+import { connectNatsBus } from '@whatisup/bus';
 import pino from 'pino';
 import { parseEnv } from './env.ts';
 import { startWorker } from './worker.ts';
@@ -13,7 +14,13 @@ try {
 }
 
 const logger = pino({ level: env.LOG_LEVEL, base: { service: 'worker' } });
-const worker = await startWorker(env, logger);
+const bus = await connectNatsBus({
+  url: env.NATS_URL,
+  prefix: env.NATS_PREFIX,
+  name: `whatisup-worker-${env.WORKER_ID}`,
+  registryTtlMs: env.REGISTRY_TTL_MS,
+});
+const worker = await startWorker(env, logger, { bus });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -26,6 +33,7 @@ async function shutdown(signal: string): Promise<void> {
   }, env.SHUTDOWN_TIMEOUT_MS);
   force.unref();
   await worker.stop();
+  await bus.close();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,17 +1,21 @@
-// Keeps this worker's entry in the registry KV bucket fresh; the bucket's TTL removes it if we die.
+// Keeps this worker's entry in the bus's worker registry fresh; the registry's TTL removes it if we die.
+import type { RegistryStore } from '@whatisup/bus';
 import type { WorkerRegistration } from '@whatisup/contracts';
-import type { KV } from 'nats';
 import type { Logger } from 'pino';
 
 export class RegistryHeartbeat {
-  readonly #kv: KV;
+  readonly #kv: RegistryStore;
   readonly #logger: Logger;
   readonly #snapshot: () => Omit<WorkerRegistration, 'updated_at' | 'started_at'>;
   readonly #startedAt = new Date().toISOString();
   #timer: NodeJS.Timeout | undefined;
   lastBeatAt = 0;
 
-  constructor(kv: KV, logger: Logger, snapshot: () => Omit<WorkerRegistration, 'updated_at' | 'started_at'>) {
+  constructor(
+    kv: RegistryStore,
+    logger: Logger,
+    snapshot: () => Omit<WorkerRegistration, 'updated_at' | 'started_at'>,
+  ) {
     this.#kv = kv;
     this.#logger = logger;
     this.#snapshot = snapshot;

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { connectNatsBus, type NatsBus } from '@whatisup/bus';
+import { type Bus, connectNatsBus } from '@whatisup/bus';
 import pino, { type Logger } from 'pino';
 import { listenForInstance, listenForPlacement } from './commands.ts';
 import type { WorkerEnv } from './env.ts';
@@ -18,7 +18,7 @@ import { SessionManager } from './session-manager.ts';
 
 export interface WorkerHandle {
   workerId: string;
-  bus: NatsBus;
+  bus: Bus;
   manager: SessionManager;
   events: EventPublisher;
   /** Base URL of the health/metrics server. */
@@ -27,18 +27,26 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * `options.bus`: the bus to use (main.ts and the one-process mode pass theirs, and close it themselves);
+ * without it the worker connects to NATS from env and closes that connection when it stops.
+ */
 export async function startWorker(
   env: WorkerEnv,
   logger: Logger = pino({ level: env.LOG_LEVEL }),
+  options: { bus?: Bus } = {},
 ): Promise<WorkerHandle> {
   const log = logger.child({ worker_id: env.WORKER_ID });
   await mkdir(join(env.DATA_DIR, 'sessions'), { recursive: true, mode: 0o700 });
-  const bus = await connectNatsBus({
-    url: env.NATS_URL,
-    prefix: env.NATS_PREFIX,
-    name: `whatisup-worker-${env.WORKER_ID}`,
-    registryTtlMs: env.REGISTRY_TTL_MS,
-  });
+  const ownBus = !options.bus;
+  const bus =
+    options.bus ??
+    (await connectNatsBus({
+      url: env.NATS_URL,
+      prefix: env.NATS_PREFIX,
+      name: `whatisup-worker-${env.WORKER_ID}`,
+      registryTtlMs: env.REGISTRY_TTL_MS,
+    }));
   const events = new EventPublisher(bus, log, env.EVENT_BUFFER_MAX);
   const media = createMediaFetcher({
     allowPrivate: env.MEDIA_ALLOW_PRIVATE_URLS,
@@ -88,11 +96,11 @@ export async function startWorker(
         metrics.sendFailures.inc({ code: String((event.data.error as { code?: string } | undefined)?.code) });
       }
     },
-    listen: (session) => listenForInstance(bus.nc, bus.subjects, session, log),
+    listen: (session) => listenForInstance(bus, session, log),
   });
 
-  const placement = listenForPlacement(bus.nc, bus.subjects, env.WORKER_ID, manager, log);
-  heartbeat = new RegistryHeartbeat(await bus.workerRegistry(), log, () => ({
+  const placement = listenForPlacement(bus, env.WORKER_ID, manager, log);
+  heartbeat = new RegistryHeartbeat(bus.registry, log, () => ({
     worker_id: env.WORKER_ID,
     capacity: env.MAX_SESSIONS_PER_WORKER,
     sessions: manager.count,
@@ -105,7 +113,7 @@ export async function startWorker(
   const app = createWorkerHttp({
     workerId: env.WORKER_ID,
     dataDir: env.DATA_DIR,
-    nc: bus.nc,
+    bus,
     manager,
     events,
     metrics,
@@ -139,7 +147,7 @@ export async function startWorker(
         await Promise.race([events.flushed(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
         await media.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await bus.close();
+        if (ownBus) await bus.close();
         log.info('worker stopped');
       })();
       return stopping;
