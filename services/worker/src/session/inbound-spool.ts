@@ -4,7 +4,7 @@
 // here, fsynced, before Baileys gets the plaintext back (before the receipt), removed once its event is
 // acked, and what a crash leaves is replayed at start with the same event id (the stream drops the copy).
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type BinaryNode,
@@ -50,19 +50,34 @@ export class InboundSpool {
     await fsyncDir(this.#dir);
   }
 
-  /** Messages a previous run spooled but did not see published, oldest first. */
-  async pending(): Promise<SpooledInbound[]> {
+  /**
+   * Messages a previous run spooled but did not see published, oldest first. A file that cannot be parsed
+   * (not one this code wrote: writes are atomic) is renamed to `.unreadable` and reported, not replayed.
+   */
+  async pending(): Promise<{ entries: SpooledInbound[]; unreadable: string[] }> {
     const files = await readdir(this.#dir).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [] as string[];
       throw error;
     });
     const entries: SpooledInbound[] = [];
+    const unreadable: string[] = [];
     for (const file of files.filter((f) => f.endsWith('.json'))) {
-      const entry = JSON.parse(await readFile(join(this.#dir, file), 'utf8')) as SpooledInbound;
-      if (entry.attrs.id) this.#held.add(entry.attrs.id);
+      const path = join(this.#dir, file);
+      let entry: SpooledInbound;
+      try {
+        entry = JSON.parse(await readFile(path, 'utf8')) as SpooledInbound;
+        if (typeof entry.attrs?.id !== 'string' || typeof entry.plaintext !== 'string')
+          throw new Error('not a spooled message');
+      } catch {
+        await rename(path, `${path}.unreadable`);
+        unreadable.push(`${path}.unreadable`);
+        continue;
+      }
+      this.#held.add(entry.attrs.id);
       entries.push(entry);
     }
-    return entries.sort((a, b) => Number(a.attrs.t ?? 0) - Number(b.attrs.t ?? 0));
+    entries.sort((a, b) => Number(a.attrs.t ?? 0) - Number(b.attrs.t ?? 0));
+    return { entries, unreadable };
   }
 
   #path(waMessageId: string): string {

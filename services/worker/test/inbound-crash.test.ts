@@ -1,0 +1,119 @@
+// An inbound message that Baileys has already acknowledged to WhatsApp when the worker is SIGKILLed, before
+// its message.received event is on the stream: WhatsApp never sends it again, so the restarted worker must
+// publish it from its own volume, once.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeEvent } from '@whatisup/bus';
+import { type EventEnvelope, isId } from '@whatisup/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildWorker, spawnWorker } from './child-worker.ts';
+import { newCustomerId, newInstanceId, startWorld, type WorkerWorld } from './harness.ts';
+
+let world: WorkerWorld;
+const children: ChildWorker[] = [];
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(async () => {
+  for (const child of children) await child.kill();
+  await world.close();
+});
+
+function childEnv(workerId: string): Record<string, string> {
+  const env = world.env({ WORKER_ID: workerId });
+  return {
+    WORKER_ID: workerId,
+    DATA_DIR: env.DATA_DIR,
+    NATS_URL: env.NATS_URL,
+    NATS_PREFIX: env.NATS_PREFIX,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WA_WEBSOCKET_URL: env.WA_WEBSOCKET_URL!,
+    QR_TIMEOUT_MS: '1500',
+    RECONNECT_BASE_MS: '50',
+    RECONNECT_MAX_MS: '500',
+    HEARTBEAT_MS: '500',
+  };
+}
+
+/** What the event stream holds (what subscribers and the projector will ever see), not the live feed. */
+async function storedEvents(): Promise<EventEnvelope[]> {
+  const { bus } = world;
+  const info = await bus.jsm.streams.info(bus.subjects.eventStream).catch(() => null);
+  const count = info?.state.messages ?? 0;
+  if (count === 0) return [];
+  const consumer = await bus.js.consumers.get(bus.subjects.eventStream);
+  const events: EventEnvelope[] = [];
+  const batch = await consumer.fetch({ max_messages: count, expires: 5_000 });
+  for await (const message of batch) {
+    events.push(decodeEvent(message.data));
+    if (events.length >= count) break;
+  }
+  return events;
+}
+
+describe('an inbound message in flight at SIGKILL', () => {
+  it('acked to WhatsApp but not yet on the stream: published once after the restart', async () => {
+    const { sim, bus } = world;
+    const shop = '4915800000001';
+    const carla = '4915800000002';
+    sim.createAccount(shop, { pushName: 'Shop' });
+    sim.createAccount(carla, { pushName: 'Carla' });
+    const workerId = 'worker-inbound';
+    const first = await spawnWorker(sim, childEnv(workerId));
+    children.push(first);
+    const instanceId = newInstanceId();
+    const assigned = await world.command(bus.subjects.worker(workerId, 'assign'), {
+      instance_id: instanceId,
+      customer_id: newCustomerId(),
+    });
+    expect(assigned.ok).toBe(true);
+    await world.waitForEvent((e) => e.type === 'qr.updated' && e.instance_id === instanceId);
+    const qr = await world.command<{ qr: string }>(bus.subjects.command(instanceId, 'qr'));
+    if (!qr.ok) throw new Error(qr.error.message);
+    sim.scanQr(shop, qr.data.qr);
+    await world.waitForEvent((e) => e.type === 'instance.connected' && e.instance_id === instanceId);
+
+    // The stream stops taking events, so the worker's event stays in its memory however fast it is: the
+    // kill below lands after Baileys' receipt and before the event is durable, every time.
+    await bus.jsm.streams.delete(bus.subjects.eventStream);
+    const { id } = await sim.sendText(carla, shop, 'in flight at the crash');
+    await sim.events.waitFor('receipt.received', (e) => e.id === id && e.from === shop, 15_000);
+    await first.kill('SIGKILL');
+    const killedAt = world.events.length;
+
+    const second = await spawnWorker(sim, childEnv(workerId));
+    children.push(second);
+    await world.waitForEvent(
+      (e) =>
+        e.type === 'instance.connected' &&
+        e.instance_id === instanceId &&
+        world.events.indexOf(e) >= killedAt,
+    );
+    const received = async () =>
+      (await storedEvents()).filter(
+        (e) => e.type === 'message.received' && e.instance_id === instanceId && e.data.wa_message_id === id,
+      );
+    await expect.poll(async () => (await received()).length, { timeout: 15_000 }).toBe(1);
+    const [event] = await received();
+    expect(event!.data).toMatchObject({ from: carla, text: 'in flight at the crash', push_name: 'Carla' });
+    expect(isId('message', String(event!.data.message_id))).toBe(true);
+    // WhatsApp considered it delivered the first time and did not send it again
+    expect(sim.events.since(0).filter((e) => e.type === 'receipt.received' && e.id === id)).toHaveLength(1);
+
+    // once published, the spool is empty, and a further restart publishes nothing again
+    const spool = join(world.dataDir, workerId, 'inbound', instanceId);
+    await expect.poll(async () => (await readdir(spool)).length, { timeout: 10_000 }).toBe(0);
+    await second.kill('SIGKILL');
+    const third = await spawnWorker(sim, childEnv(workerId));
+    children.push(third);
+    const restartedAt = world.events.length;
+    await world.waitForEvent(
+      (e) =>
+        e.type === 'instance.connected' &&
+        e.instance_id === instanceId &&
+        world.events.indexOf(e) >= restartedAt,
+    );
+    expect(await received()).toHaveLength(1);
+  }, 90_000);
+});
