@@ -23,7 +23,8 @@ export interface GatewayDeps {
   db: Database;
   /** The handle behind `db` (Postgres or PGlite): readiness checks and the database breaker's probe. */
   dbHandle: DbHandle;
-  redis: Redis;
+  /** Absent in one-machine mode without REDIS_URL (the rate limiter is in-process). */
+  redis?: Redis;
   /** Request/reply, worker registry and the event log (NATS in the cluster, in-process in one-process mode). */
   bus: Bus;
   /** Request/reply to session workers (placement and instance commands). */

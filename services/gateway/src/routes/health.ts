@@ -2,11 +2,19 @@
 // registered session workers with their sessions and caps (the seed's "MAX_SESSIONS_PER_WORKER exceeded"
 // trouble), but zero workers or full workers do not make the gateway unready: it can still serve every
 // read, and taking it out of the load balancer would not create capacity.
+import { InProcessBus } from '@whatisup/bus';
 import { Hono } from 'hono';
 import type { DatabaseBreaker } from '../database-breaker.ts';
 import type { AppEnv, GatewayDeps } from '../deps.ts';
 
-type CheckResult = { status: 'ok' | 'fail'; latency_ms: number; error?: string; breaker?: string };
+type CheckResult = {
+  status: 'ok' | 'fail';
+  latency_ms: number;
+  error?: string;
+  breaker?: string;
+  /** One-machine mode: which embedded twin stands in for the cluster service. */
+  embedded?: string;
+};
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -72,9 +80,11 @@ export function createHealthRoutes(
   app.get('/readyz', async (c) => {
     const [postgres, redis, nats, workers] = await Promise.all([
       timed(() => deps.dbHandle.ping()),
-      timed(async () => {
-        if ((await deps.redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
-      }),
+      deps.redis
+        ? timed(async () => {
+            if ((await deps.redis?.ping()) !== 'PONG') throw new Error('unexpected PING reply');
+          })
+        : Promise.resolve<CheckResult>({ status: 'ok', latency_ms: 0, embedded: 'in-process rate limiter' }),
       timed(() => deps.bus.ping()),
       Promise.race([
         workersSummary(deps),
@@ -96,6 +106,8 @@ export function createHealthRoutes(
     if (postgres.status === 'ok') breaker?.succeeded();
     const state = breaker?.state;
     if (state?.open) postgres.breaker = `open since ${state.since}: /v1 answers 503 database_unavailable`;
+    if (deps.dbHandle.kind === 'pglite') postgres.embedded = 'PGlite (embedded database)';
+    if (deps.bus instanceof InProcessBus) nats.embedded = 'in-process bus';
     const checks = { postgres, redis, nats };
     // Deep by default: any failing check is a 503. `?scope=serving` (the Kubernetes readiness probe) decides
     // only on what the gateway cannot serve without; Redis is still reported, but while it is down the rate

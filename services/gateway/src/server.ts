@@ -1,0 +1,80 @@
+// The gateway's HTTP server on connections the caller made: main.ts runs it as its own process, the
+// one-process mode (services/standalone) next to a worker and the delivery service.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Bus } from '@whatisup/bus';
+import type { DbHandle, SecretBox } from '@whatisup/db';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createApp } from './app.ts';
+import type { GatewayEnv } from './env.ts';
+import { FailoverRateLimiter } from './rate-limit/failover-rate-limiter.ts';
+import { LocalTokenBucket } from './rate-limit/local-token-bucket.ts';
+import type { RateLimiter } from './rate-limit/rate-limiter.ts';
+import { RedisTokenBucket } from './rate-limit/redis-token-bucket.ts';
+import { kvWorkerRegistry } from './workers/registry.ts';
+import { WorkerClient } from './workers/worker-client.ts';
+
+export interface GatewayServer {
+  port: number;
+  /** Ends event streams, stops accepting connections and waits for the open requests. */
+  stop(): Promise<void>;
+}
+
+export async function startGatewayServer(
+  env: GatewayEnv,
+  deps: {
+    db: DbHandle;
+    bus: Bus;
+    /** Without Redis the token buckets live in this process (one-machine mode). */
+    redis?: Redis | undefined;
+    secretBox: SecretBox;
+    logger: Logger;
+  },
+): Promise<GatewayServer> {
+  const { logger, redis } = deps;
+  const rateLimiter: RateLimiter = redis
+    ? new FailoverRateLimiter(
+        new RedisTokenBucket(redis, env.REDIS_KEY_PREFIX),
+        new LocalTokenBucket(),
+        logger,
+      )
+    : new LocalTokenBucket();
+  const shuttingDown = new AbortController();
+  const app = createApp({
+    db: deps.db.db,
+    dbHandle: deps.db,
+    ...(redis ? { redis } : {}),
+    bus: deps.bus,
+    workers: new WorkerClient(deps.bus, { timeoutMs: env.WORKER_COMMAND_TIMEOUT_MS, logger }),
+    workerRegistry: kvWorkerRegistry(deps.bus.registry, { ttlMs: env.WORKER_REGISTRY_TTL_MS }),
+    rateLimiter,
+    secretBox: deps.secretBox,
+    logger,
+    config: {
+      rateLimit: { burst: env.RATE_LIMIT_BURST, perSecond: env.RATE_LIMIT_PER_SECOND },
+      apiKeyCacheTtlMs: env.API_KEY_CACHE_TTL_MS,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      webhookAllowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+      database: { waitMs: env.DATABASE_WAIT_MS, probeIntervalMs: env.DATABASE_PROBE_INTERVAL_MS },
+    },
+    shutdownSignal: shuttingDown.signal,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s as Server));
+    (s as Server).once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  logger.info(
+    { port, host: env.HOST },
+    `gateway listening on http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`,
+  );
+  return {
+    port,
+    async stop() {
+      shuttingDown.abort();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
