@@ -173,7 +173,19 @@ export class InstanceSession {
   }
 
   /** Opens the auth-state (an unreadable one stops here, visibly) and connects. */
-  async start(): Promise<void> {
+  /** Settles once start() has opened the auth-state (or found it unreadable): commands wait for it. */
+  #opened: Promise<void> | undefined;
+
+  start(): Promise<void> {
+    const starting = this.#start();
+    this.#opened = starting.then(
+      () => {},
+      () => {},
+    );
+    return starting;
+  }
+
+  async #start(): Promise<void> {
     if (!this.#inboundReplayed) await this.#replayInbound();
     try {
       this.#store = await openAuthStore(this.#deps.authDir);
@@ -299,6 +311,9 @@ export class InstanceSession {
   }
 
   async enqueue(request: SendRequest): Promise<{ message_id: string; wa_message_id: string }> {
+    // A send that arrives while a resumed session is still opening its auth-state is queued behind the
+    // outbox's pending messages, not refused as "not linked".
+    await this.#opened;
     if (this.status === 'auth_state_unreadable' || !this.registered) {
       throw new SessionCommandError(
         'instance_not_connected',
