@@ -276,34 +276,70 @@ describe('pnpm start, one process, no configuration', () => {
     expect(events.data).toHaveLength(0);
   });
 
-  it('says which mode it is in when the cluster services are named', async () => {
+  it('with DATABASE_URL, REDIS_URL and NATS_URL set, the same command runs on the cluster services and says so', async () => {
     await stopProduct('SIGTERM');
+    const { createTestDatabase } = await import('@whatisup/db/testing');
+    const { connectNatsBus } = await import('@whatisup/bus');
+    const database = await createTestDatabase();
     const other = await mkdtemp(join(tmpdir(), 'wiu-standalone-cluster-'));
     const natsPrefix = `s${randomBytes(4).toString('hex')}`;
+    const clusterPort = await freePort();
+    const env = {
+      PATH: process.env.PATH ?? '',
+      PORT: String(clusterPort),
+      WORKER_PORT: '0',
+      DELIVERY_PORT: '0',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: database.url,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: `${natsPrefix}:`,
+      NATS_URL: 'nats://127.0.0.1:4222',
+      NATS_PREFIX: natsPrefix,
+    };
+    let text = '';
+    const collect = (c: Buffer) => {
+      text += String(c);
+    };
+    const check = spawn(process.execPath, [join(ROOT, 'scripts/start.ts'), '--check'], { cwd: other, env });
+    check.stdout.on('data', collect);
+    check.stderr.on('data', collect);
+    expect(await new Promise((resolve) => check.once('exit', resolve)), text).toBe(0);
+    const running = spawn(process.execPath, [join(ROOT, 'scripts/start.ts')], { cwd: other, env });
+    running.stdout.on('data', collect);
+    running.stderr.on('data', collect);
     try {
-      const probe = spawn(process.execPath, [join(ROOT, 'scripts/start.ts'), '--check'], {
-        cwd: other,
-        env: {
-          PATH: process.env.PATH ?? '',
-          REDIS_URL: 'redis://127.0.0.1:6379',
-          NATS_URL: 'nats://127.0.0.1:4222',
-          NATS_PREFIX: natsPrefix,
+      expect(text).toMatch(/database: Postgres at postgres:/);
+      expect(text).toMatch(/bus: NATS at nats:\/\/127\.0\.0\.1:4222/);
+      expect(text).toMatch(/rate limit: Redis at redis:\/\/127\.0\.0\.1:6379/);
+      const ready = await waitFor(
+        async () => {
+          if (running.exitCode !== null) throw new Error(`exited:\n${text}`);
+          const res = await fetch(`http://127.0.0.1:${clusterPort}/readyz`).catch(() => undefined);
+          return res?.status === 200
+            ? ((await res.json()) as { checks: Record<string, { embedded?: string }> })
+            : undefined;
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        'the cluster-mode product to be ready',
+        60_000,
+      );
+      for (const check of Object.values(ready.checks)) expect(check.embedded).toBeUndefined();
+      const key = /API key \(shown once\): (wiu_\S+)/.exec(text)?.[1];
+      expect(key, text).toBeDefined();
+      const listed = await fetch(`http://127.0.0.1:${clusterPort}/v1/instances`, {
+        headers: { Authorization: `Bearer ${key}` },
       });
-      let text = '';
-      probe.stdout!.on('data', (c) => {
-        text += String(c);
-      });
-      probe.stderr!.on('data', (c) => {
-        text += String(c);
-      });
-      const code = await new Promise((resolve) => probe.once('exit', resolve));
-      expect(code, text).toBe(0);
-      expect(text).toMatch(/embedded database/i);
-      expect(text).toMatch(/NATS at nats:\/\/127\.0\.0\.1:4222/);
-      expect(text).toMatch(/Redis at redis:\/\/127\.0\.0\.1:6379/);
+      expect(listed.status).toBe(200);
+      // No embedded database was created: everything went to the cluster services.
+      expect(await readdir(join(other, 'data')).catch(() => [])).not.toContain('db');
     } finally {
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGTERM');
+      await exited;
+      const bus = await connectNatsBus({ url: 'nats://127.0.0.1:4222', prefix: natsPrefix, name: 'cleanup' });
+      for (const stream of await bus.jsm.streams.names().next())
+        if (stream.includes(natsPrefix)) await bus.jsm.streams.delete(stream).catch(() => {});
+      await bus.close();
+      await database.drop();
       await rm(other, { recursive: true, force: true });
     }
   });
