@@ -2,10 +2,6 @@
 // while it is down. Every send is answered quickly: 202 (the worker took it) or 503 with Retry-After (it did
 // not, or the gateway cannot know) — never the 10 s command timeout (504). Retried with its Idempotency-Key
 // after NATS is back, every send ends up on the contact's phone exactly once: none lost, none doubled.
-//
-// PENDING: needs the Bus refactor (pending requests rejected on disconnect → 503, packages/bus). Until it has
-// landed the gateway still answers these with 504 command_timeout after WORKER_COMMAND_TIMEOUT_MS; run it with
-// FAULTS_NATS_INFLIGHT=1, and drop the skipIf once it passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type System, startSystem } from '../e2e/system.ts';
 import {
@@ -29,7 +25,7 @@ let system: System;
 let client: FaultClient;
 let linked: Linked[];
 
-describe.skipIf(process.env.FAULTS_NATS_INFLIGHT !== '1')('NATS down with commands in flight', () => {
+describe('NATS down with commands in flight', () => {
   beforeAll(async () => {
     nats = await startNats();
     system = await startSystem({ natsUrl: nats.url });
@@ -73,9 +69,16 @@ describe.skipIf(process.env.FAULTS_NATS_INFLIGHT !== '1')('NATS down with comman
         });
       };
 
-      // A burst on its way through NATS when the server dies, then sends while it is down.
+      // A burst on its way through NATS when the server dies (killed as soon as the worker has taken the first
+      // of them, so the others are between gateway and worker), then sends while it is down.
+      const worker = system.services.find((s) => s.name.startsWith('worker'))!;
+      const commandsTaken = () => worker.output().split('"verb":"send"').length;
+      const before = commandsTaken();
       const burst = Array.from({ length: BURST }, (_, n) => send(n));
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      for (const deadline = Date.now() + 10_000; commandsTaken() === before; ) {
+        if (Date.now() > deadline) throw new Error('the worker took no send of the burst');
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
       await nats.stop();
       await Promise.all(burst);
       for (let n = BURST; n < BURST + 4; n++) await send(n);
@@ -108,6 +111,10 @@ describe.skipIf(process.env.FAULTS_NATS_INFLIGHT !== '1')('NATS down with comman
           return res.status === 200 || res.status === 202;
         }, `${s.key} accepted on retry`);
       }
+      const answers = sends.map((s) => `${s.status}${s.code ? ` ${s.code}` : ''}`);
+      console.info(
+        `nats in flight: ${JSON.stringify(Object.fromEntries([...new Set(answers)].map((a) => [a, answers.filter((x) => x === a).length])))}, slowest ${Math.max(...sends.map((s) => s.ms))} ms`,
+      );
       const copies = (text: string) =>
         system.sim.inbox(instance!.contact).filter((m) => !m.ownDeviceCopy && m.text === text).length;
       await until(() => sends.every((s) => copies(s.text) >= 1), 'every send on the phone', timeout(60_000));
