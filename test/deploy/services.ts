@@ -68,7 +68,7 @@ export function httpRoutes(service: Service): string[] {
   if (service === 'gateway') {
     // The health routes are mounted at the root of the gateway's app.
     const appSource = readFileSync(join(root, 'services/gateway/src/app.ts'), 'utf8');
-    if (!appSource.includes("app.route('/', createHealthRoutes(deps))")) return [];
+    if (!/app\.route\('\/', createHealthRoutes\(deps[,)]/.test(appSource)) return [];
   }
   return app.routes.filter((r) => r.method === 'GET').map((r) => r.path);
 }
