@@ -66,6 +66,17 @@ export function createDb(url: string, options: DbOptions = {}): PostgresDbHandle
     connection: { application_name: options.applicationName ?? 'whatisup' },
   });
   const db = drizzlePostgres(client, { schema }) as unknown as Database;
+  // Readiness checks and the gateway's database breaker probe on a connection of their own: behind a busy
+  // pool a probe would wait in the pool's queue, and a saturated pool would look like an outage.
+  let probeClient: postgres.Sql | undefined;
+  const probe = () =>
+    (probeClient ??= postgres(url, {
+      max: 1,
+      connect_timeout: options.connectTimeoutSeconds ?? 5,
+      idle_timeout: 60,
+      onnotice: () => {},
+      connection: { application_name: `${options.applicationName ?? 'whatisup'}-probe` },
+    }));
   return {
     kind: 'postgres',
     db,
@@ -75,9 +86,13 @@ export function createDb(url: string, options: DbOptions = {}): PostgresDbHandle
       const { unlisten } = await client.listen(channel, onNotify);
       return unlisten;
     },
-    ping: () => ping(db),
+    async ping() {
+      await probe().begin((tx) => tx`select 1`);
+    },
     migrate: () => runMigrations(url),
-    close: () => client.end({ timeout: 5 }),
+    async close() {
+      await Promise.all([client.end({ timeout: 5 }), probeClient?.end({ timeout: 5 })]);
+    },
   };
 }
 

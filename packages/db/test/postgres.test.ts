@@ -43,6 +43,33 @@ describe('postgres only', () => {
   });
 
   // Replicas of a service start together and each migrates: the advisory lock serialises them.
+  it('ping answers while every pooled connection is busy (a saturated pool is not an outage)', async () => {
+    const small = createDb(database.url, { max: 1 });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      const busy = small.db.transaction(async () => {
+        await held;
+      });
+      // The only pooled connection is inside that transaction: a pooled query would queue behind it.
+      const queued = small.sql`select 1`.then(() => 'pool');
+      const answered = await Promise.race([
+        small.ping().then(() => 'ping'),
+        queued,
+        new Promise((resolve) => setTimeout(() => resolve('timeout'), 10_000)),
+      ]);
+      expect(answered).toBe('ping');
+      release();
+      await busy;
+      await queued;
+    } finally {
+      release();
+      await small.close();
+    }
+  });
+
   it('migrates safely when several processes run it at once', async () => {
     await Promise.all(Array.from({ length: 5 }, () => runMigrations(database.url)));
     const [applied] = await handle.sql<
