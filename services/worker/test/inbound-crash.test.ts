@@ -4,7 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeEvent } from '@whatisup/bus';
-import { type EventEnvelope, isId } from '@whatisup/contracts';
+import { type EventEnvelope, isId, newId } from '@whatisup/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildWorker, spawnWorker } from './child-worker.ts';
 import { newCustomerId, newInstanceId, startWorld, type WorkerWorld } from './harness.ts';
@@ -115,5 +115,73 @@ describe('an inbound message in flight at SIGKILL', () => {
         world.events.indexOf(e) >= restartedAt,
     );
     expect(await received()).toHaveLength(1);
+  }, 90_000);
+});
+
+describe('a sent message whose outcome is not yet on the stream at SIGKILL', () => {
+  it('is on the phone once, and its message.sent is stored once after the restart', async () => {
+    const { sim, bus } = world;
+    const shop = '4915800000011';
+    const dana = '4915800000012';
+    sim.createAccount(shop, { pushName: 'Shop' });
+    sim.createAccount(dana, { pushName: 'Dana' });
+    const workerId = 'worker-outcome';
+    const first = await spawnWorker(sim, childEnv(workerId));
+    children.push(first);
+    const instanceId = newInstanceId();
+    const customerId = newCustomerId();
+    expect(
+      (
+        await world.command(bus.subjects.worker(workerId, 'assign'), {
+          instance_id: instanceId,
+          customer_id: customerId,
+        })
+      ).ok,
+    ).toBe(true);
+    await world.waitForEvent((e) => e.type === 'qr.updated' && e.instance_id === instanceId);
+    const qr = await world.command<{ qr: string }>(bus.subjects.command(instanceId, 'qr'));
+    if (!qr.ok) throw new Error(qr.error.message);
+    sim.scanQr(shop, qr.data.qr);
+    await world.waitForEvent((e) => e.type === 'instance.connected' && e.instance_id === instanceId);
+
+    // The stream stops taking events: the send goes out to WhatsApp, its message.sent stays in memory.
+    await bus.jsm.streams.delete(bus.subjects.eventStream);
+    const messageId = newId('message');
+    const queued = await world.command(bus.subjects.command(instanceId, 'send'), {
+      message_id: messageId,
+      customer_id: customerId,
+      to: dana,
+      content: { type: 'text', text: 'outcome in flight at the crash' },
+      reply_to: null,
+    });
+    expect(queued.ok).toBe(true);
+    const onPhone = () =>
+      sim.inbox(dana).filter((m) => !m.ownDeviceCopy && m.text === 'outcome in flight at the crash');
+    await expect.poll(() => onPhone().length, { timeout: 15_000 }).toBe(1);
+    await first.kill('SIGKILL');
+    const killedAt = world.events.length;
+
+    const second = await spawnWorker(sim, childEnv(workerId));
+    children.push(second);
+    await world.waitForEvent(
+      (e) =>
+        e.type === 'instance.connected' &&
+        e.instance_id === instanceId &&
+        world.events.indexOf(e) >= killedAt,
+    );
+    const outcomes = async () =>
+      (await storedEvents()).filter(
+        (e) => (e.type === 'message.sent' || e.type === 'message.failed') && e.data.message_id === messageId,
+      );
+    await expect.poll(async () => (await outcomes()).length, { timeout: 20_000 }).toBe(1);
+    expect((await outcomes())[0]!.type).toBe('message.sent');
+    // Replayed under its fixed WhatsApp id: the phone still shows it once.
+    expect(onPhone()).toHaveLength(1);
+    const outbox = join(world.dataDir, workerId, 'outbox', instanceId);
+    await expect
+      .poll(async () => (await readdir(outbox).catch(() => [])).filter((f) => !f.startsWith('.')).length, {
+        timeout: 10_000,
+      })
+      .toBe(0);
   }, 90_000);
 });

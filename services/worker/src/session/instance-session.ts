@@ -794,20 +794,34 @@ export class InstanceSession {
 
   async #finish(entry: OutboxEntry, failure: { code: SendErrorCode; message: string } | null): Promise<void> {
     const { request } = entry;
+    // The outbox entry goes only once the stream has stored the outcome: a crash in between replays the send
+    // under its fixed WhatsApp id (the phone shows it once) and emits the outcome again under the same event
+    // id, which the stream drops as a repeat. Removing it earlier lost the outcome event to a SIGKILL.
+    const at = Date.parse(entry.accepted_at) || Date.now();
+    const options: EmitOptions = {
+      id: seededId('event', at, `${this.#deps.instanceId}|${request.message_id}|outcome`),
+      onPublished: () => {
+        this.#outbox.remove(request.message_id).catch((error: Error) => {
+          this.#deps.logger.warn(
+            { instance_id: this.instanceId, message_id: request.message_id, err: error.message },
+            'outbox removal failed',
+          );
+        });
+      },
+    };
     if (failure) {
-      this.#deps.emit('message.failed', {
-        message_id: request.message_id,
-        wa_message_id: entry.wa_message_id,
-        error: failure,
-      });
+      this.#deps.emit(
+        'message.failed',
+        { message_id: request.message_id, wa_message_id: entry.wa_message_id, error: failure },
+        options,
+      );
     } else {
-      this.#deps.emit('message.sent', {
-        message_id: request.message_id,
-        wa_message_id: entry.wa_message_id,
-        to: request.to,
-      });
+      this.#deps.emit(
+        'message.sent',
+        { message_id: request.message_id, wa_message_id: entry.wa_message_id, to: request.to },
+        options,
+      );
     }
-    await this.#outbox.remove(request.message_id);
     this.#queue.shift();
   }
 
