@@ -37,6 +37,8 @@ const { values: flags } = parseArgs({
     'inbound-rate': { type: 'string', default: '25' },
     sample: { type: 'string', default: '10' },
     'pair-concurrency': { type: 'string', default: '6' },
+    /** NODE_OPTIONS for the gateway processes (e.g. to load a heap probe). */
+    'gateway-node-options': { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -281,7 +283,13 @@ process.on('SIGINT', () => cleanupAndExit(130));
 
 try {
   const setupStarted = Date.now();
-  system = await startSystem({ gateways: gatewayCount, workers });
+  system = await startSystem({
+    gateways: gatewayCount,
+    workers,
+    ...(flags['gateway-node-options']
+      ? { gatewayEnv: { NODE_OPTIONS: String(flags['gateway-node-options']) } }
+      : {}),
+  });
   const { sim } = system;
   const services = system.services;
   console.log(

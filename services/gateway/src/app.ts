@@ -42,7 +42,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<AppEnv> {
     const watchdog = setTimeout(() => breaker.suspect(), breaker.waitMs);
     try {
       // Opening the breaker answers requests still waiting on the database; their handlers run on unobserved.
-      await Promise.race([next(), breaker.whenOpen()]);
+      await breaker.guard(next());
     } finally {
       clearTimeout(watchdog);
     }

@@ -32,9 +32,8 @@ export class DatabaseBreaker {
   #probing: Promise<boolean> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
-  /** Rejects when the breaker opens; replaced on every close. */
-  #opened!: Promise<never>;
-  #reject!: (error: ApiError) => void;
+  /** Requests waiting on the database: each is answered database_unavailable if the breaker opens. */
+  readonly #waiters = new Set<(error: ApiError) => void>();
 
   constructor(options: DatabaseBreakerOptions) {
     this.#probe = options.probe;
@@ -43,7 +42,6 @@ export class DatabaseBreaker {
     this.#probeIntervalMs = options.probeIntervalMs ?? 1_000;
     this.#retryAfterSeconds = options.retryAfterSeconds ?? 2;
     this.#logger = options.logger;
-    this.#arm();
   }
 
   get isOpen(): boolean {
@@ -69,9 +67,29 @@ export class DatabaseBreaker {
     if (this.#openSince !== null) throw this.unavailable();
   }
 
-  /** Rejects with database_unavailable when the breaker opens (never resolves). */
-  whenOpen(): Promise<never> {
-    return this.#opened;
+  /**
+   * Settles as `work` does, or rejects with database_unavailable if the breaker opens first. The request's
+   * waiter is removed when `work` settles: racing every request against one long-lived pending promise
+   * would leave a reaction (and the request's whole context) on it until the next outage — a leak of
+   * ≈ 25 MB/min of heap at 50 requests/s, found by the load test.
+   */
+  async guard<T>(work: Promise<T>): Promise<T> {
+    let waiter!: (error: ApiError) => void;
+    const opened = new Promise<never>((_, reject) => {
+      waiter = reject;
+    });
+    opened.catch(() => {});
+    this.#waiters.add(waiter);
+    try {
+      return await Promise.race([work, opened]);
+    } finally {
+      this.#waiters.delete(waiter);
+    }
+  }
+
+  /** How many requests are waiting on the database right now (tests). */
+  get waiting(): number {
+    return this.#waiters.size;
   }
 
   /** A request is taking long: probe once (unless a probe runs already); open if the database does not answer. */
@@ -99,19 +117,13 @@ export class DatabaseBreaker {
     this.#timer = null;
   }
 
-  #arm(): void {
-    this.#opened = new Promise<never>((_, reject) => {
-      this.#reject = reject;
-    });
-    // Nobody may be waiting when it opens.
-    this.#opened.catch(() => {});
-  }
-
   #open(): void {
     if (this.#openSince !== null || this.#stopped) return;
     this.#openSince = Date.now();
     this.#logger.warn({ err: this.#lastError }, 'database unavailable: answering 503 until it is back');
-    this.#reject(this.unavailable(this.#lastError));
+    const error = this.unavailable(this.#lastError);
+    for (const waiter of this.#waiters) waiter(error);
+    this.#waiters.clear();
     this.#schedule();
   }
 
@@ -119,7 +131,6 @@ export class DatabaseBreaker {
     const downMs = Date.now() - this.#openSince!;
     this.#openSince = null;
     this.#lastError = '';
-    this.#arm();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#logger.info({ down_ms: downMs }, 'database available again');
