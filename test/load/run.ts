@@ -37,8 +37,8 @@ const { values: flags } = parseArgs({
     'inbound-rate': { type: 'string', default: '25' },
     sample: { type: 'string', default: '10' },
     'pair-concurrency': { type: 'string', default: '6' },
-    /** NODE_OPTIONS for the gateway processes (e.g. to load a heap probe). */
-    'gateway-node-options': { type: 'string', default: '' },
+    /** A directory: gateways and workers write their heap after a full GC there every 10 s. */
+    'heap-probe': { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -261,11 +261,22 @@ async function followEvents(
 
 // Run -----------------------------------------------------------------------------------------------------------
 
+// --heap-probe DIR: every gateway and worker records its heap after a full GC every 10 s (test/load/heap-probe.ts).
+const heapProbeEnv: Record<string, string> = flags['heap-probe']
+  ? {
+      NODE_OPTIONS: `--expose-gc --import=${new URL('./heap-probe.ts', import.meta.url).pathname}`,
+      HEAP_PROBE_DIR: String(flags['heap-probe']),
+    }
+  : {};
+
 const workers = Object.fromEntries(
   Array.from({ length: workerCount }, (_, i) => [
     `load-w${i}`,
     // Headroom: a worker counts an instance twice while its assign completes, and placement is by load.
-    { MAX_SESSIONS_PER_WORKER: String(Math.ceil(sessionsPerWorker * 1.1) + pairConcurrency) },
+    {
+      MAX_SESSIONS_PER_WORKER: String(Math.ceil(sessionsPerWorker * 1.1) + pairConcurrency),
+      ...heapProbeEnv,
+    },
   ]),
 );
 
@@ -286,9 +297,7 @@ try {
   system = await startSystem({
     gateways: gatewayCount,
     workers,
-    ...(flags['gateway-node-options']
-      ? { gatewayEnv: { NODE_OPTIONS: String(flags['gateway-node-options']) } }
-      : {}),
+    ...(flags['heap-probe'] ? { gatewayEnv: heapProbeEnv } : {}),
   });
   const { sim } = system;
   const services = system.services;
