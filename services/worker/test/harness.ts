@@ -145,3 +145,21 @@ export async function linkInstance(
   await world.waitForEvent((e) => e.type === 'instance.connected' && e.instance_id === instanceId);
   return { instanceId, customerId };
 }
+
+/** Environment for a worker child process (child-worker.ts) on this world's NATS prefix, data root and wa-sim. */
+export function childWorkerEnv(world: WorkerWorld, workerId: string): Record<string, string> {
+  const env = world.env({ WORKER_ID: workerId });
+  return {
+    WORKER_ID: workerId,
+    DATA_DIR: env.DATA_DIR,
+    NATS_URL: env.NATS_URL,
+    NATS_PREFIX: env.NATS_PREFIX,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WA_WEBSOCKET_URL: env.WA_WEBSOCKET_URL!,
+    QR_TIMEOUT_MS: '1500',
+    RECONNECT_BASE_MS: '50',
+    RECONNECT_MAX_MS: '500',
+    HEARTBEAT_MS: '500',
+  };
+}

@@ -7,7 +7,7 @@ import { decodeEvent } from '@whatisup/bus';
 import { type EventEnvelope, isId, newId } from '@whatisup/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildWorker, spawnWorker } from './child-worker.ts';
-import { newCustomerId, newInstanceId, startWorld, type WorkerWorld } from './harness.ts';
+import { childWorkerEnv, linkInstance, startWorld, type WorkerWorld } from './harness.ts';
 
 let world: WorkerWorld;
 const children: ChildWorker[] = [];
@@ -19,22 +19,7 @@ afterAll(async () => {
   await world.close();
 });
 
-function childEnv(workerId: string): Record<string, string> {
-  const env = world.env({ WORKER_ID: workerId });
-  return {
-    WORKER_ID: workerId,
-    DATA_DIR: env.DATA_DIR,
-    NATS_URL: env.NATS_URL,
-    NATS_PREFIX: env.NATS_PREFIX,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    WA_WEBSOCKET_URL: env.WA_WEBSOCKET_URL!,
-    QR_TIMEOUT_MS: '1500',
-    RECONNECT_BASE_MS: '50',
-    RECONNECT_MAX_MS: '500',
-    HEARTBEAT_MS: '500',
-  };
-}
+const childEnv = (workerId: string) => childWorkerEnv(world, workerId);
 
 /** What the event stream holds (what subscribers and the projector will ever see), not the live feed. */
 async function storedEvents(): Promise<EventEnvelope[]> {
@@ -62,17 +47,7 @@ describe('an inbound message in flight at SIGKILL', () => {
     const workerId = 'worker-inbound';
     const first = await spawnWorker(sim, childEnv(workerId));
     children.push(first);
-    const instanceId = newInstanceId();
-    const assigned = await world.command(bus.subjects.worker(workerId, 'assign'), {
-      instance_id: instanceId,
-      customer_id: newCustomerId(),
-    });
-    expect(assigned.ok).toBe(true);
-    await world.waitForEvent((e) => e.type === 'qr.updated' && e.instance_id === instanceId);
-    const qr = await world.command<{ qr: string }>(bus.subjects.command(instanceId, 'qr'));
-    if (!qr.ok) throw new Error(qr.error.message);
-    sim.scanQr(shop, qr.data.qr);
-    await world.waitForEvent((e) => e.type === 'instance.connected' && e.instance_id === instanceId);
+    const { instanceId } = await linkInstance(world, workerId, shop);
 
     // The stream stops taking events, so the worker's event stays in its memory however fast it is: the
     // kill below lands after Baileys' receipt and before the event is durable, every time.
@@ -128,21 +103,7 @@ describe('a sent message whose outcome is not yet on the stream at SIGKILL', () 
     const workerId = 'worker-outcome';
     const first = await spawnWorker(sim, childEnv(workerId));
     children.push(first);
-    const instanceId = newInstanceId();
-    const customerId = newCustomerId();
-    expect(
-      (
-        await world.command(bus.subjects.worker(workerId, 'assign'), {
-          instance_id: instanceId,
-          customer_id: customerId,
-        })
-      ).ok,
-    ).toBe(true);
-    await world.waitForEvent((e) => e.type === 'qr.updated' && e.instance_id === instanceId);
-    const qr = await world.command<{ qr: string }>(bus.subjects.command(instanceId, 'qr'));
-    if (!qr.ok) throw new Error(qr.error.message);
-    sim.scanQr(shop, qr.data.qr);
-    await world.waitForEvent((e) => e.type === 'instance.connected' && e.instance_id === instanceId);
+    const { instanceId, customerId } = await linkInstance(world, workerId, shop);
 
     // The stream stops taking events: the send goes out to WhatsApp, its message.sent stays in memory.
     await bus.jsm.streams.delete(bus.subjects.eventStream);

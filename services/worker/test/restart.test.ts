@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { newId } from '@whatisup/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildWorker, spawnWorker } from './child-worker.ts';
-import { newCustomerId, newInstanceId, startWorld, type WorkerWorld } from './harness.ts';
+import { childWorkerEnv, newCustomerId, newInstanceId, startWorld, type WorkerWorld } from './harness.ts';
 
 let world: WorkerWorld;
 const children: ChildWorker[] = [];
@@ -15,22 +15,7 @@ afterAll(async () => {
   await world.close();
 });
 
-function childEnv(workerId: string): Record<string, string> {
-  const env = world.env({ WORKER_ID: workerId });
-  return {
-    WORKER_ID: workerId,
-    DATA_DIR: env.DATA_DIR,
-    NATS_URL: env.NATS_URL,
-    NATS_PREFIX: env.NATS_PREFIX,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    WA_WEBSOCKET_URL: env.WA_WEBSOCKET_URL!,
-    QR_TIMEOUT_MS: '1500',
-    RECONNECT_BASE_MS: '50',
-    RECONNECT_MAX_MS: '500',
-    HEARTBEAT_MS: '500',
-  };
-}
+const childEnv = (workerId: string) => childWorkerEnv(world, workerId);
 
 describe('worker crash and restart', () => {
   it('SIGKILL mid-session: the restarted worker reconnects without a QR and the accepted message arrives once', async () => {
