@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,6 +23,7 @@ import {
   waMessageIdFor,
 } from '../../packages/contracts/src/index.ts';
 import { type SimEvent, startSimulator } from '../../packages/wa-sim/src/index.ts';
+import { formatNumber, loadAverage, pass, percentile, silenceLibsignalChatter } from './report.ts';
 
 const TARGETS = {
   rssPerSessionMb: 3,
@@ -86,30 +87,9 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mb = (bytes: number) => bytes / 1024 / 1024;
-const fmt = (value: number, digits = 1) =>
-  Number.isFinite(value)
-    ? value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-    : '–';
-const load = () =>
-  loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ');
-const pass = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-// libsignal (the simulated phones here) narrates its session bookkeeping on the console; not wanted here.
-for (const level of ['info', 'warn'] as const) {
-  const write = console[level].bind(console);
-  console[level] = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && /^(Closing|Opening|Removing old closed) (open )?session/.test(args[0]))
-      return;
-    write(...args);
-  };
-}
+const fmt = (value: number, digits = 1) => formatNumber(value, digits);
+const load = loadAverage;
+silenceLibsignalChatter();
 
 // The world: simulator here, NATS on a private prefix, the worker as a child process -----------------------
 

@@ -8,13 +8,14 @@
 // Short run: --duration 60 --warmup 20
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { waMessageIdFor } from '@whatisup/contracts';
 import { verifyWebhook } from '@whatisup/sdk';
 import type { SimEvent } from '@whatisup/wa-sim';
+import { formatNumber, loadAverage, pass, percentile, silenceLibsignalChatter } from '../bench/report.ts';
 import { type System, startSystem } from '../e2e/system.ts';
 
 /**
@@ -70,30 +71,9 @@ const sessionCount = workerCount * sessionsPerWorker;
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const fmt = (value: number, digits = 0) =>
-  Number.isFinite(value)
-    ? value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-    : '–';
-const load = () =>
-  loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ');
-const pass = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-// libsignal (the simulated phones, in this process) narrates its session bookkeeping on the console.
-for (const level of ['info', 'warn'] as const) {
-  const write = console[level].bind(console);
-  console[level] = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && /^(Closing|Opening|Removing old closed) (open )?session/.test(args[0]))
-      return;
-    write(...args);
-  };
-}
+const fmt = (value: number, digits = 0) => formatNumber(value, digits);
+const load = loadAverage;
+silenceLibsignalChatter();
 
 // Measurements --------------------------------------------------------------------------------------------
 
