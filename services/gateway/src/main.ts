@@ -1,10 +1,9 @@
 // Gateway process: config, connections, HTTP server, graceful shutdown.
 import { connectNatsBus } from '@whatisup/bus';
 import { createDb, createSecretBox, parseSecretsKey, runMigrations } from '@whatisup/db';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { parseEnv } from './env.ts';
-import { startGatewayServer } from './server.ts';
+import { connectRateLimitRedis, startGatewayServer } from './server.ts';
 
 let env: ReturnType<typeof parseEnv>;
 let secretsKey: Buffer;
@@ -23,14 +22,7 @@ const dbHandle = createDb(env.DATABASE_URL, {
   max: env.DATABASE_POOL_MAX,
   applicationName: 'whatisup-gateway',
 });
-const redis = new Redis(env.REDIS_URL, {
-  // Fail fast while Redis is away: the rate limiter falls back to local buckets instead of queueing.
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  commandTimeout: 250,
-  retryStrategy: (times) => Math.min(times * 200, 2_000),
-});
-redis.on('error', (error) => logger.debug({ err: error.message }, 'redis error'));
+const redis = connectRateLimitRedis(env.REDIS_URL, logger);
 const bus = await connectNatsBus({
   url: env.NATS_URL,
   prefix: env.NATS_PREFIX,

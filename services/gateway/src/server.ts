@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Bus } from '@whatisup/bus';
 import type { DbHandle, SecretBox } from '@whatisup/db';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { GatewayEnv } from './env.ts';
@@ -15,6 +15,18 @@ import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import { RedisTokenBucket } from './rate-limit/redis-token-bucket.ts';
 import { kvWorkerRegistry } from './workers/registry.ts';
 import { WorkerClient } from './workers/worker-client.ts';
+
+/** The rate limiter's Redis client: fails fast while Redis is away, so the limiter falls back to local buckets. */
+export function connectRateLimitRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 250,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  redis.on('error', (error) => logger.debug({ err: error.message }, 'redis error'));
+  return redis;
+}
 
 export interface GatewayServer {
   port: number;

@@ -4,7 +4,7 @@
 // that database) for NATS, the in-process token bucket for Redis. `--check` prints the mode and exits.
 import { type Bus, connectNatsBus, createInProcessBus } from '@whatisup/bus';
 import { createSecretBox, type DbHandle, openDatabase, parseSecretsKey } from '@whatisup/db';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { describeMode, parseConfig, type StandaloneConfig } from './config.ts';
 import { ensureFirstCustomer } from './first-run.ts';
@@ -74,15 +74,8 @@ try {
         prefix: config.NATS_PREFIX,
         registryTtlMs: gatewayEnv.WORKER_REGISTRY_TTL_MS,
       });
-  if (config.REDIS_URL) {
-    redis = new Redis(config.REDIS_URL, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: 250,
-      retryStrategy: (times) => Math.min(times * 200, 2_000),
-    });
-    redis.on('error', (error) => logger.debug({ err: error.message }, 'redis error'));
-  }
+  const { connectRateLimitRedis, startGatewayServer } = await import('../../gateway/src/server.ts');
+  if (config.REDIS_URL) redis = connectRateLimitRedis(config.REDIS_URL, logger);
 
   const first = await ensureFirstCustomer(dbHandle.db);
 
@@ -95,7 +88,6 @@ try {
   });
   const { startWorker } = await import('../../worker/src/worker.ts');
   const worker = await startWorker(workerEnv, logger.child({ service: 'worker' }), { bus });
-  const { startGatewayServer } = await import('../../gateway/src/server.ts');
   const gateway = await startGatewayServer(gatewayEnv, {
     db: dbHandle,
     bus,
