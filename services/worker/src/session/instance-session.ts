@@ -33,6 +33,7 @@ import {
   openAuthStore,
   wipeAuthStore,
 } from '../auth-state/index.ts';
+import { detachCacheTimers } from './detached-caches.ts';
 import { describeInbound } from './inbound.ts';
 import { InboundSpool, spooledMessage } from './inbound-spool.ts';
 import { MediaFetchError, type MediaFetcher } from './media-fetch.ts';
@@ -389,6 +390,7 @@ export class InstanceSession {
         serializeSignalTransactions(keys);
         const repository = DEFAULT_CONNECTION_CONFIG.makeSignalRepository(auth, logger, pnToLid);
         guardTrialDecryption(keys, repository);
+        detachCacheTimers(repository.lidMapping);
         const decryptMessage = repository.decryptMessage.bind(repository);
         repository.decryptMessage = async (input) => {
           const plaintext = await decryptMessage(input);
@@ -410,6 +412,7 @@ export class InstanceSession {
       },
       ...(this.#deps.config.waWebSocketUrl ? { waWebSocketUrl: this.#deps.config.waWebSocketUrl } : {}),
     });
+    detachCacheTimers(sock.messageRetryManager);
     this.#sock = sock;
     this.#closingOnPurpose = false;
     this.#qrShown = false;

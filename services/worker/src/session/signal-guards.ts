@@ -20,6 +20,12 @@ import type {
   SignalRepositoryWithLIDStore,
 } from '@whiskeysockets/baileys';
 
+/** The scope of one top-level transaction; a class so that tests can count the live ones (v8.queryObjects). */
+export class TransactionScope {
+  /** Set once the transaction's work is done. */
+  finished = false;
+}
+
 export function serializeSignalTransactions(keys: SignalKeyStoreWithTransaction): void {
   const transaction = keys.transaction.bind(keys);
   const get = keys.get.bind(keys);
@@ -30,13 +36,13 @@ export function serializeSignalTransactions(keys: SignalKeyStoreWithTransaction)
   // token's timestamp was never stored, so every message sent issued a new token). Such late work is run outside any
   // transaction, in the context captured here (the socket is made outside every one of its transactions).
   const outside = AsyncLocalStorage.snapshot();
-  const scopes = new AsyncLocalStorage<{ finished: boolean }>();
+  const scopes = new AsyncLocalStorage<TransactionScope>();
   const late = () => scopes.getStore()?.finished === true;
   let tail: Promise<unknown> = Promise.resolve();
   keys.transaction = <T>(work: () => Promise<T>, key: string): Promise<T> => {
     if (late()) return outside(() => keys.transaction(work, key));
     if (keys.isInTransaction()) return transaction(work, key);
-    const scope = { finished: false };
+    const scope = new TransactionScope();
     // finished once the work is done: what runs after it, even while the commit is being written, is late
     const scoped = async () => {
       try {
