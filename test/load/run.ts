@@ -122,7 +122,8 @@ async function call(
       list.push(Date.now() - started);
       apiLatency.set(label, list);
     }
-    if (res.status >= 400 && !(label === 'GET /qr' && res.status === 409)) {
+    const expected409 = label === 'GET /qr' || label === 'POST /v1/instances (retry)';
+    if (res.status >= 400 && !(expected409 && res.status === 409)) {
       const code = await res
         .clone()
         .json()
@@ -256,6 +257,10 @@ const workers = Object.fromEntries(
     {
       MAX_SESSIONS_PER_WORKER: String(Math.ceil(sessionsPerWorker * 1.1) + pairConcurrency),
       ...heapProbeEnv,
+      // Heap snapshots (test/load/heap-diff.ts) are taken in the workers only, where the heap is worth reading.
+      ...(flags['heap-probe'] && process.env.HEAP_SNAPSHOT_AT
+        ? { HEAP_SNAPSHOT_AT: process.env.HEAP_SNAPSHOT_AT }
+        : {}),
     },
   ]),
 );
@@ -365,6 +370,36 @@ try {
   const pairStarted = Date.now();
   let nextPair = 0;
   const pairDurations: number[] = [];
+  /** Instance names are unique per customer: a create retried after a lost answer finds its instance by name. */
+  const createInstance = async (customer: Customer, name: string): Promise<string> => {
+    for (let attempt = 1; ; attempt++) {
+      // a retry's 409 is the first attempt's instance, not an error (the first attempt's failure was counted)
+      const label = attempt === 1 ? 'POST /v1/instances' : 'POST /v1/instances (retry)';
+      const res = await call(system!, customer, label, '/v1/instances', { method: 'POST', json: { name } });
+      if (res?.status === 201) return ((await res.json()) as { id: string }).id;
+      if (res?.status === 409 && attempt > 1) {
+        for (let cursor: string | null = null; ; ) {
+          const page = await call(
+            system!,
+            customer,
+            'GET /v1/instances',
+            `/v1/instances?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+          );
+          if (page?.status !== 200) break;
+          const body = (await page.json()) as {
+            data: { id: string; name: string }[];
+            next_cursor: string | null;
+          };
+          const found = body.data.find((instance) => instance.name === name);
+          if (found) return found.id;
+          if (!body.next_cursor) break;
+          cursor = body.next_cursor;
+        }
+      }
+      if (attempt >= 5) throw new Error(`creating instance ${name}: ${res?.status} ${await res?.text()}`);
+      await sleep(1_000 * attempt);
+    }
+  };
   const pairOne = async (index: number): Promise<Session> => {
     const customer = customers[index % customers.length]!;
     const phone = String(4_915_100_000_000 + index);
@@ -372,46 +407,31 @@ try {
     const pairOneStarted = Date.now();
     sim.createAccount(phone, { pushName: `Shop ${index}` });
     sim.createAccount(contact, { pushName: `Contact ${index}` });
-    for (let attempt = 1; ; attempt++) {
-      const res = await call(system!, customer, 'POST /v1/instances', '/v1/instances', {
-        method: 'POST',
-        json: { name: `load-${index}` },
-      });
-      if (res?.status === 201) {
-        const { id: instanceId } = (await res.json()) as { id: string };
-        let scannedAt = 0;
-        for (const deadline = Date.now() + 120_000; ; ) {
-          if (Date.now() > deadline) throw new Error(`${instanceId}: no connection within 120 s`);
-          const qr = await call(system!, customer, 'GET /qr', `/v1/instances/${instanceId}/qr`);
-          if (qr?.status === 200) {
-            const { qr: code } = (await qr.json()) as { qr: string };
-            // One scan per QR; a phone that scanned waits for the connection rather than linking twice.
-            if (Date.now() - scannedAt > 15_000) {
-              try {
-                sim.scanQr(phone, code);
-                scannedAt = Date.now();
-              } catch {
-                // The QR rotated between the read and the scan; the next read has the new one.
-              }
-            }
-          } else if (qr?.status === 409) {
-            const state = await call(
-              system!,
-              customer,
-              'GET /v1/instances/{id}',
-              `/v1/instances/${instanceId}`,
-            );
-            const body = (await state?.json()) as { status?: string } | undefined;
-            if (body?.status === 'connected') {
-              pairDurations.push(Date.now() - pairOneStarted);
-              return { instanceId, customer, phone, contact };
-            }
+    const instanceId = await createInstance(customer, `load-${index}`);
+    let scannedAt = 0;
+    for (const deadline = Date.now() + 120_000; ; ) {
+      if (Date.now() > deadline) throw new Error(`${instanceId}: no connection within 120 s`);
+      const qr = await call(system!, customer, 'GET /qr', `/v1/instances/${instanceId}/qr`);
+      if (qr?.status === 200) {
+        const { qr: code } = (await qr.json()) as { qr: string };
+        // One scan per QR; a phone that scanned waits for the connection rather than linking twice.
+        if (Date.now() - scannedAt > 15_000) {
+          try {
+            sim.scanQr(phone, code);
+            scannedAt = Date.now();
+          } catch {
+            // The QR rotated between the read and the scan; the next read has the new one.
           }
-          await sleep(250);
+        }
+      } else if (qr?.status === 409) {
+        const state = await call(system!, customer, 'GET /v1/instances/{id}', `/v1/instances/${instanceId}`);
+        const body = (await state?.json()) as { status?: string } | undefined;
+        if (body?.status === 'connected') {
+          pairDurations.push(Date.now() - pairOneStarted);
+          return { instanceId, customer, phone, contact };
         }
       }
-      if (attempt >= 5) throw new Error(`creating instance ${index}: ${res?.status} ${await res?.text()}`);
-      await sleep(1_000 * attempt);
+      await sleep(250);
     }
   };
   await Promise.all(
