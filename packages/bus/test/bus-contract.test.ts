@@ -1,53 +1,17 @@
 // The bus contract suite against NATS (through a proxy the test can cut), the in-process bus on Postgres
 // and the in-process bus on embedded PGlite (in memory).
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import * as db from '@whatisup/db';
 import { createTestDatabase } from '@whatisup/db/testing';
+import { startTcpProxy } from '@whatisup/testkit';
 import { connectNatsBus, createInProcessBus } from '../src/index.ts';
 import { busContract } from './bus-contract.ts';
 
 const NATS_URL = new URL(process.env.NATS_URL ?? 'nats://127.0.0.1:4222');
 
-/** A TCP proxy to NATS whose connections the test can cut, as if the server went away. */
-async function startProxy(): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let open = true;
-  const server: Server = createServer((client) => {
-    if (!open) return client.destroy();
-    const upstream = tcpConnect(Number(NATS_URL.port || 4222), NATS_URL.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    cut() {
-      open = false;
-      for (const socket of sockets) socket.destroy();
-    },
-    restore() {
-      open = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 busContract('NatsBus', async () => {
-  const proxy = await startProxy();
+  // its connections cut by the proxy, as if the server went away
+  const proxy = await startTcpProxy(NATS_URL, 4222);
   const prefix = `b${randomBytes(4).toString('hex')}`;
   const prefixes = new Set([prefix]);
   return {
@@ -56,8 +20,8 @@ busContract('NatsBus', async () => {
       return connectNatsBus({ url: proxy.url, prefix, name: 'bus-contract', ...options });
     },
     async cut() {
-      proxy.cut();
-      return async () => proxy.restore();
+      proxy.set('refuse');
+      return async () => proxy.set('open');
     },
     async cleanup() {
       for (const used of prefixes) {

@@ -2,58 +2,26 @@
 // stand-in worker keeps its own, direct connection). A command in flight when the connection drops and
 // every command sent while it is down get a quick 503 instance_unavailable with Retry-After (never a
 // 10 s wait ending in 504), /readyz reports the bus, and commands work again once NATS is back.
-import { type AddressInfo, createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { startTcpProxy, type TcpProxy } from '@whatisup/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NATS_URL, startTestGateway, type TestGateway } from './harness.ts';
-
-async function startProxy(target: URL) {
-  let open = true;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    if (!open) return client.destroy();
-    const upstream = tcpConnect(Number(target.port || 4222), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => socket.destroy()).on('close', () => sockets.delete(socket));
-    }
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `nats://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    cut() {
-      open = false;
-      for (const socket of sockets) socket.destroy();
-    },
-    restore() {
-      open = true;
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 /** The command timeout a hang would wait for. */
 const COMMAND_TIMEOUT_MS = 10_000;
 /** Far below the command timeout, with room for a busy machine. */
 const QUICK_MS = 4_000;
 
-let proxy: Awaited<ReturnType<typeof startProxy>>;
+let proxy: TcpProxy;
 let gw: TestGateway;
 let alice: { id: string; key: string };
 
 beforeAll(async () => {
-  proxy = await startProxy(new URL(NATS_URL));
+  proxy = await startTcpProxy(NATS_URL, 4222);
   gw = await startTestGateway({ natsUrl: proxy.url, commandTimeoutMs: COMMAND_TIMEOUT_MS });
   alice = await gw.customer('Alice');
 });
 afterAll(async () => {
-  proxy.restore();
+  proxy?.set('open');
   await gw?.close();
   await proxy?.close();
 });
@@ -83,7 +51,7 @@ describe('NATS unreachable', () => {
     const started = Date.now();
     const inFlight = gw.request(`/v1/instances/${id}/restart`, { method: 'POST', key: alice.key });
     await arrived;
-    proxy.cut();
+    proxy.set('refuse');
     const res = await inFlight;
     expect(Date.now() - started).toBeLessThan(QUICK_MS);
     expect(res.status).toBe(503);
@@ -107,7 +75,7 @@ describe('NATS unreachable', () => {
     expect(ready.status).toBe(503);
     expect((await ready.json()).checks.nats.status).toBe('fail');
 
-    proxy.restore();
+    proxy?.set('open');
     gw.standIn!.onCommand = () => ({
       ok: true,
       data: { status: 'connected', phone: null, push_name: null, last_error: null, worker_id: 'stand-in' },
@@ -122,7 +90,7 @@ describe('NATS unreachable', () => {
   });
 
   it('creating an instance while NATS is down is a quick 503, not a hang', async () => {
-    proxy.cut();
+    proxy.set('refuse');
     try {
       const begun = Date.now();
       const res = await gw.request('/v1/instances', {
@@ -134,7 +102,7 @@ describe('NATS unreachable', () => {
       expect(res.status).toBe(503);
       expect(Number(res.headers.get('Retry-After'))).toBeGreaterThan(0);
     } finally {
-      proxy.restore();
+      proxy?.set('open');
     }
   });
 });

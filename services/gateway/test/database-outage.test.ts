@@ -2,62 +2,22 @@
 // (connections refused) or stalls (connections accepted, nothing answered). Requests that need the database
 // get a quick 503 database_unavailable with Retry-After instead of a hang, /readyz names the open breaker,
 // and the gateway closes the breaker by itself once Postgres answers again.
-import { type AddressInfo, createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { startTcpProxy, type TcpProxy } from '@whatisup/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from './harness.ts';
-
-type Mode = 'open' | 'refuse' | 'stall';
-
-/**
- * A TCP proxy to Postgres. `refuse`: every connection dropped, new ones refused. `stall`: connections stay up
- * but nothing moves either way (what a partition looks like to TCP) until `open` again.
- */
-async function startProxy(target: URL) {
-  let mode: Mode = 'open';
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    if (mode === 'refuse') return client.destroy();
-    const upstream = tcpConnect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => socket.destroy()).on('close', () => sockets.delete(socket));
-    }
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
-    // After pipe(), which resumes its source.
-    if (mode === 'stall') for (const socket of [client, upstream]) socket.pause();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    set(next: Mode) {
-      mode = next;
-      for (const socket of sockets) {
-        if (next === 'refuse') socket.destroy();
-        else if (next === 'stall') socket.pause();
-        else socket.resume();
-      }
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 const WAIT_MS = 300;
 /** Far below the 15 s of a hang, with room for a busy machine. */
 const QUICK_MS = 4_000;
 
-let proxy: Awaited<ReturnType<typeof startProxy>>;
+let proxy: TcpProxy;
 let gw: TestGateway;
 let alice: { id: string; key: string };
 
 beforeAll(async () => {
-  proxy = await startProxy(
-    new URL(process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432'),
+  proxy = await startTcpProxy(
+    process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432',
+    5432,
   );
   gw = await startTestGateway({
     config: { database: { waitMs: WAIT_MS, probeIntervalMs: 100 } },

@@ -1,0 +1,1 @@
+export { type ProxyMode, startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
