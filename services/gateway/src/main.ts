@@ -1,19 +1,13 @@
 // Gateway process: config, connections, HTTP server, graceful shutdown.
 import { connectNatsBus } from '@whatisup/bus';
 import { createDb, createSecretBox, parseSecretsKey, runMigrations } from '@whatisup/db';
+import { configOrExit, stopOnSignals } from '@whatisup/service-kit';
 import pino from 'pino';
 import { parseEnv } from './env.ts';
 import { connectRateLimitRedis, startGatewayServer } from './server.ts';
 
-let env: ReturnType<typeof parseEnv>;
-let secretsKey: Buffer;
-try {
-  env = parseEnv(process.env);
-  secretsKey = parseSecretsKey(env.SECRETS_KEY);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
-}
+const env = configOrExit(() => parseEnv(process.env));
+const secretsKey = configOrExit(() => parseSecretsKey(env.SECRETS_KEY));
 
 const logger = pino({ level: env.LOG_LEVEL, base: { service: 'gateway' } });
 
@@ -37,20 +31,7 @@ const server = await startGatewayServer(env, {
   logger,
 });
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
-  const force = setTimeout(() => {
-    logger.error('shutdown timed out, exiting');
-    process.exit(1);
-  }, env.SHUTDOWN_TIMEOUT_MS);
-  force.unref();
+stopOnSignals(logger, env.SHUTDOWN_TIMEOUT_MS, async () => {
   await server.stop();
   await Promise.allSettled([bus.close(), redis.quit(), dbHandle.close()]);
-  logger.info('stopped');
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

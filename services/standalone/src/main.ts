@@ -4,19 +4,14 @@
 // that database) for NATS, the in-process token bucket for Redis. `--check` prints the mode and exits.
 import { type Bus, connectNatsBus, createInProcessBus } from '@whatisup/bus';
 import { createSecretBox, type DbHandle, openDatabase, parseSecretsKey } from '@whatisup/db';
+import { configOrExit, stopOnSignals } from '@whatisup/service-kit';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { describeMode, parseConfig, type StandaloneConfig } from './config.ts';
+import { describeMode, parseConfig } from './config.ts';
 import { ensureFirstCustomer } from './first-run.ts';
 import { loadOrCreateSecretsKey } from './secrets-key.ts';
 
-let config: StandaloneConfig;
-try {
-  config = parseConfig(process.env);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
-}
+const config = configOrExit(() => parseConfig(process.env));
 
 const mode = describeMode(config);
 const embedded = !config.DATABASE_URL && !config.NATS_URL && !config.REDIS_URL;
@@ -120,27 +115,14 @@ try {
   }
   console.log('');
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out, exiting');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    force.unref();
-    // Outside in: stop taking requests, then close the sessions (events flushed to the bus), then let the
-    // delivery service finish what is in flight, then the bus and the database.
+  // Outside in: stop taking requests, then close the sessions (events flushed to the bus), then let the
+  // delivery service finish what is in flight, then the bus and the database.
+  stopOnSignals(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     await gateway.stop();
     await worker.stop();
     await delivery.stop();
     await closeConnections();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  });
 } catch (error) {
   console.error(`WhatIsUp could not start: ${(error as Error).message}`);
   logger.debug({ err: error }, 'start-up failed');

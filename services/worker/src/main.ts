@@ -1,17 +1,12 @@
 // Worker process. In simulator mode start it with `node --import @whatisup/wa-sim/trust src/main.ts` and
 // WA_WEBSOCKET_URL pointing at wa-sim (see packages/wa-sim/README.md); never by default.
 import { connectNatsBus } from '@whatisup/bus';
+import { configOrExit, stopOnSignals } from '@whatisup/service-kit';
 import pino from 'pino';
 import { parseEnv } from './env.ts';
 import { startWorker } from './worker.ts';
 
-let env: ReturnType<typeof parseEnv>;
-try {
-  env = parseEnv(process.env);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
-}
+const env = configOrExit(() => parseEnv(process.env));
 
 const logger = pino({ level: env.LOG_LEVEL, base: { service: 'worker' } });
 const bus = await connectNatsBus({
@@ -22,19 +17,7 @@ const bus = await connectNatsBus({
 });
 const worker = await startWorker(env, logger, { bus });
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
-  const force = setTimeout(() => {
-    logger.error('shutdown timed out, exiting');
-    process.exit(1);
-  }, env.SHUTDOWN_TIMEOUT_MS);
-  force.unref();
+stopOnSignals(logger, env.SHUTDOWN_TIMEOUT_MS, async () => {
   await worker.stop();
   await bus.close();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

@@ -1,0 +1,40 @@
+// What every service process does the same way around its own start and stop: read its configuration or
+// exit with the reason, and stop cleanly on SIGTERM/SIGINT within a bound.
+import type { Logger } from 'pino';
+
+/** Runs `parse` (environment parsing, key decoding); on an error prints its message and exits 1. */
+export function configOrExit<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+}
+
+/**
+ * On the first SIGTERM or SIGINT runs `stop` and exits 0; exits 1 if it has not finished within `timeoutMs`
+ * (Kubernetes sends SIGKILL after its grace period anyway: this exits first, with a log line that says so).
+ */
+export function stopOnSignals(logger: Logger, timeoutMs: number, stop: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown timed out, exiting');
+      process.exit(1);
+    }, timeoutMs).unref();
+    try {
+      await stop();
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
