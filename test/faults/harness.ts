@@ -1,4 +1,4 @@
-// Fault-suite tooling: our own Redis/NATS servers and a cuttable Postgres proxy (the machine's shared servers
+// Fault-suite tooling: our own Redis, NATS and Postgres servers (the machine's shared servers
 // stay untouched), a client with timeouts and failover across gateway replicas, a steady stream of sends and
 // inbound messages, and the end-state checks every scenario ends with.
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
@@ -6,13 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { type AddressInfo, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connectNatsBus } from '@whatisup/bus';
 import { expect } from 'vitest';
-import type { System } from '../e2e/system.ts';
+import { type System, type SystemOptions, startSystem } from '../e2e/system.ts';
 
 /** FAULTS_SOAK=1: longer fault windows and more traffic. */
 export const SOAK = process.env.FAULTS_SOAK === '1';
@@ -211,51 +211,6 @@ export async function startPostgres(): Promise<ChildServer> {
 }
 
 /** A TCP proxy to Postgres: `cut()` drops every connection and refuses new ones until `resume()`. */
-export interface TcpProxy {
-  port: number;
-  cut(): void;
-  resume(): void;
-  close(): Promise<void>;
-}
-
-export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
-  const sockets = new Set<Socket>();
-  let open = true;
-  const server: Server = createServer((client) => {
-    if (!open) return client.destroy();
-    const upstream = tcpConnect(targetPort, targetHost);
-    sockets.add(client);
-    sockets.add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    cut() {
-      open = false;
-      for (const socket of sockets) socket.destroy();
-      sockets.clear();
-    },
-    resume() {
-      open = true;
-    },
-    async close() {
-      open = false;
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
 export interface ApiRecord {
   method: string;
   path: string;
@@ -399,6 +354,61 @@ export async function linkInstances(system: System, client: FaultClient, count: 
   }
   for (const instance of linked) await waitConnected(client, instance.id);
   return linked;
+}
+
+/** A system under fault, its client, and instances linked and subscribed to the receiver's `/hooks`. */
+export interface Scenario {
+  system: System;
+  client: FaultClient;
+  linked: Linked[];
+}
+
+/**
+ * Starts the system, registers a webhook endpoint to the receiver (`webhook: false` for none) and links
+ * `instances` instances through the API: the setup every scenario starts from.
+ */
+export async function startScenario(
+  options: SystemOptions & { instances?: number; webhook?: boolean } = {},
+): Promise<Scenario> {
+  const { instances = 2, webhook = true, ...systemOptions } = options;
+  const system = await startSystem(systemOptions);
+  try {
+    const client = new FaultClient(system.gatewayUrls, system.apiKey);
+    if (webhook) {
+      const endpoint = await client.request('/v1/webhook-endpoints', {
+        method: 'POST',
+        json: { url: system.receiverUrl },
+      });
+      expect(endpoint.status).toBe(201);
+    }
+    return { system, client, linked: await linkInstances(system, client, instances) };
+  } catch (error) {
+    await system.close();
+    throw error;
+  }
+}
+
+/**
+ * One fault under traffic, and the checks every such scenario ends with. Traffic starts (two sends accepted
+ * first), `fault` runs while it flows (the fault, its recovery, and traffic after it), then traffic stops and:
+ * every answer was a clear one, the end state holds, and `recover` still sends and receives. Returns the API
+ * records of the whole scenario, for its own checks.
+ */
+export async function faultUnderTraffic(
+  { system, client, linked }: Scenario,
+  fault: (traffic: Traffic) => Promise<void>,
+  options: { recover?: Linked; allowFailover?: boolean } = {},
+): Promise<ApiRecord[]> {
+  const from = client.records.length;
+  const traffic = startTraffic(system, client, linked);
+  await trafficFor(traffic, 500, 2);
+  await fault(traffic);
+  await traffic.stop();
+  const records = client.since(from);
+  assertClearErrors(records, options.allowFailover ?? false);
+  await assertEndState(system, client, traffic);
+  await assertRecovered(system, client, options.recover ?? linked[0]!);
+  return records;
 }
 
 export async function waitConnected(client: FaultClient, id: string, timeoutMs = timeout(45_000)) {

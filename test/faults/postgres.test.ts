@@ -4,18 +4,15 @@
 // database with a quick 503 database_unavailable + Retry-After and /readyz names it; the delivery service
 // holds events in JetStream (nothing acknowledged before it is written) and resumes by itself afterwards.
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { type System, startSystem } from '../e2e/system.ts';
+import type { System } from '../e2e/system.ts';
 import {
-  assertClearErrors,
-  assertEndState,
-  assertRecovered,
+  type ApiRecord,
   type ChildServer,
-  FaultClient,
-  type Linked,
-  linkInstances,
+  faultUnderTraffic,
+  type Scenario,
   SOAK,
   startPostgres,
-  startTraffic,
+  startScenario,
   summary,
   timeout,
   trafficFor,
@@ -28,9 +25,8 @@ const OUTAGE_MS = SOAK ? 30_000 : 10_000;
 const FAST_MS = 5_000;
 
 let postgres: ChildServer;
+let scenario: Scenario;
 let system: System;
-let client: FaultClient;
-let linked: Linked[];
 
 /** A service's /readyz; a connection error (a keep-alive socket the server just closed) reads as status 0. */
 async function readiness(url: string) {
@@ -47,7 +43,7 @@ async function readiness(url: string) {
 
 beforeAll(async () => {
   postgres = await startPostgres();
-  system = await startSystem({
+  scenario = await startScenario({
     databaseServerUrl: postgres.url,
     // A claim whose reply died with the connection (committed, never heard of) is sent once its lease runs
     // out: 15 s here instead of 60 s, so that the end-state check does not wait a minute for it.
@@ -57,13 +53,7 @@ beforeAll(async () => {
       DELIVERY_RESPONSE_TIMEOUT_MS: '5000',
     },
   });
-  client = new FaultClient(system.gatewayUrls, system.apiKey);
-  const endpoint = await client.request('/v1/webhook-endpoints', {
-    method: 'POST',
-    json: { url: system.receiverUrl },
-  });
-  expect(endpoint.status).toBe(201);
-  linked = await linkInstances(system, client, 2);
+  system = scenario.system;
 }, timeout(120_000));
 afterAll(async () => {
   await system?.close();
@@ -82,29 +72,32 @@ describe('Postgres outage under traffic', () => {
           );
         }
       });
-      const from = client.records.length;
-      const traffic = startTraffic(system, client, linked);
-      await trafficFor(traffic, 500, 2);
-      await postgres.stop();
-      const outage = client.records.length;
-      const down = Date.now();
-      await until(async () => {
-        const ready = await readiness(system.gatewayUrl);
-        return ready.status === 503 && ready.body.checks.postgres?.status === 'fail';
-      }, 'gateway /readyz to report postgres failing');
-      await until(async () => {
-        const ready = await readiness(system.delivery.url);
-        return ready.status === 503 && ready.body.checks.postgres?.ok === false;
-      }, 'delivery /readyz to report postgres failing');
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - down))));
-      const during = client.since(outage);
-      await postgres.start();
-      const restarted = Date.now();
-      await until(async () => (await readiness(system.gatewayUrl)).status === 200, 'gateway ready again');
-      await until(async () => (await readiness(system.delivery.url)).status === 200, 'delivery ready again');
-      const readyAfterMs = Date.now() - restarted;
-      await trafficFor(traffic, 1_000, 4);
-      await traffic.stop();
+      let during: ApiRecord[] = [];
+      let readyAfterMs = 0;
+      await faultUnderTraffic(scenario, async (traffic) => {
+        await postgres.stop();
+        const outage = scenario.client.records.length;
+        const down = Date.now();
+        await until(async () => {
+          const ready = await readiness(system.gatewayUrl);
+          return ready.status === 503 && ready.body.checks.postgres?.status === 'fail';
+        }, 'gateway /readyz to report postgres failing');
+        await until(async () => {
+          const ready = await readiness(system.delivery.url);
+          return ready.status === 503 && ready.body.checks.postgres?.ok === false;
+        }, 'delivery /readyz to report postgres failing');
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - down))));
+        during = scenario.client.since(outage);
+        await postgres.start();
+        const restarted = Date.now();
+        await until(async () => (await readiness(system.gatewayUrl)).status === 200, 'gateway ready again');
+        await until(
+          async () => (await readiness(system.delivery.url)).status === 200,
+          'delivery ready again',
+        );
+        readyAfterMs = Date.now() - restarted;
+        await trafficFor(traffic, 1_000, 4);
+      });
 
       const unavailable = during.filter((r) => r.status === 503 && r.code === 'database_unavailable');
       expect(
@@ -113,9 +106,6 @@ describe('Postgres outage under traffic', () => {
       ).toBeGreaterThan(0);
       const slow = during.filter((r) => r.ms >= FAST_MS);
       expect(slow, `answers during the outage that took ${FAST_MS} ms or more`).toEqual([]);
-      assertClearErrors(client.since(from));
-      await assertEndState(system, client, traffic);
-      await assertRecovered(system, client, linked[0]!);
       console.info(
         `postgres outage: ${during.length} answers while down (${unavailable.length} database_unavailable, ` +
           `slowest ${Math.max(...during.map((r) => r.ms))} ms); ready ${readyAfterMs} ms after restart`,
