@@ -3,30 +3,22 @@
 // turns connected without a reload → send → delivered → Activity lists both → a failing webhook endpoint's
 // delivery shows its last error and Retry delivers it. Saves a screenshot of each main page in docs/screenshots.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Browser, launchBrowser, SHOTS } from './browser.ts';
 import { type System, startSystem } from './system.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Screenshots are always taken (they exercise rendering); they replace the committed ones in docs/screenshots
-// only with UPDATE_SCREENSHOTS=1, so a test run leaves the working tree as it found it.
-const SHOTS =
-  process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : join(tmpdir(), 'wiu-screenshots');
 const OWN = '4917000000101';
 const CONTACT = '4917000000102';
 
 let system: System;
-let browser: BrowserContext;
-let userDataDir: string;
+let browser: Browser;
 let page: Page;
 let failing: Server;
 let failingStatus = 500;
@@ -37,7 +29,6 @@ async function shot(name: string, target: Page = page): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   // The gateway serves packages/dashboard/dist: build it from the current sources.
   await promisify(execFile)(
     process.execPath,
@@ -46,7 +37,6 @@ beforeAll(async () => {
       cwd: join(ROOT, 'packages/dashboard'),
     },
   );
-  await mkdir(SHOTS, { recursive: true });
   failing = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -56,30 +46,14 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
   system = await startSystem();
-  userDataDir = await mkdtemp(join(tmpdir(), 'wiu-chromium-'));
-  // A fresh profile directory per run (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    viewport: { width: 1280, height: 860 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(30_000);
+  browser = await launchBrowser({ width: 1280, height: 860 });
+  page = browser.page;
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
   await system?.close();
   failing?.close();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
 });
 
 describe('dashboard in a browser', () => {
@@ -228,7 +202,7 @@ describe('dashboard in a browser', () => {
     await delivery.locator('[data-status="delivered"]').waitFor();
 
     // Phone-sized screen (in dark mode): the instance page stays readable, nothing scrolls sideways.
-    const phone = await browser.newPage();
+    const phone = await browser.context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
     await phone.emulateMedia({ colorScheme: 'dark' });
     await phone.goto(`${system.gatewayUrl}/dashboard/`);

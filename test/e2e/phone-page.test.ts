@@ -2,63 +2,36 @@
 // socket: the QR the socket shows is listed, one click links it, Baileys opens; a text from Baileys appears live
 // on the contact's phone; the reply typed on the page reaches Baileys and its ticks turn delivered. Saves
 // screenshots in docs/screenshots.
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Simulator, startSimulator, trustSimulator } from '@whatisup/wa-sim';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaileysClient, memoryAuthState } from '../../packages/wa-sim/test/baileys-client.ts';
+import { type Browser, launchBrowser, SHOTS } from './browser.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Screenshots are always taken (they exercise rendering); they replace the committed ones in docs/screenshots
-// only with UPDATE_SCREENSHOTS=1, so a test run leaves the working tree as it found it.
-const SHOTS =
-  process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : join(tmpdir(), 'wiu-screenshots');
 const OWN = '4917000000201';
 const CONTACT = '4917000000202';
 
 let sim: Simulator;
-let browser: BrowserContext;
-let userDataDir: string;
+let browser: Browser;
 let page: Page;
 const clients: BaileysClient[] = [];
 /** Retries a page probe with a generous bound (the machine is shared and slow at times). */
 const poll = <T>(probe: () => Promise<T>) => expect.poll(probe, { timeout: 20_000, interval: 100 });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  await mkdir(SHOTS, { recursive: true });
   sim = await startSimulator();
   trustSimulator({ rootPublicKey: sim.rootPublicKey });
   sim.createAccount(OWN, { pushName: 'Acme Support' });
   sim.createAccount(CONTACT, { pushName: 'Maria' });
-  userDataDir = await mkdtemp(join(tmpdir(), 'wiu-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    viewport: { width: 1000, height: 820 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(30_000);
+  browser = await launchBrowser({ width: 1000, height: 820 });
+  page = browser.page;
 }, 120_000);
 
 afterAll(async () => {
   for (const client of clients) client.sock.end(undefined);
   await browser?.close();
   await sim?.close();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
 });
 
 describe('simulated phone page', () => {
