@@ -1,6 +1,7 @@
 // Loaded into a service with `NODE_OPTIONS="--expose-gc --import=<this file>"` (pnpm load --heap-probe): every
-// 10 s a full GC, then the heap that survived it is appended to $HEAP_PROBE_DIR/<pid>.log. RSS alone cannot
-// tell a leak from V8 growing its heap lazily; the heap after a full GC can.
+// 10 s a full GC, then the heap that survived it is appended to $HEAP_PROBE_DIR/<pid>.log as
+// `<s since start> <heap MB> <rss MB> <epoch ms>`. RSS alone cannot tell a leak from V8 growing its heap
+// lazily; the heap after a full GC can.
 // HEAP_SNAPSHOT_AT="120,420" also writes a heap snapshot at those seconds after start (<pid>-<s>.heapsnapshot),
 // so two of them can be compared with test/load/heap-diff.ts to see what the growth is made of.
 import { appendFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ if (gc && dir) {
     gc();
     const { heapUsed, rss } = process.memoryUsage();
     const seconds = Math.round((Date.now() - started) / 1000);
-    const line = `${seconds} ${(heapUsed / 1e6).toFixed(1)} ${(rss / 1e6).toFixed(1)}\n`;
+    const line = `${seconds} ${(heapUsed / 1e6).toFixed(1)} ${(rss / 1e6).toFixed(1)} ${Date.now()}\n`;
     appendFileSync(join(dir, `${process.pid}.log`), line);
     const due = [...snapshotsAt].find((at) => seconds >= at);
     if (due !== undefined) {
