@@ -1,6 +1,17 @@
 // What every service process does the same way around its own start and stop: read its configuration or
 // exit with the reason, and stop cleanly on SIGTERM/SIGINT within a bound.
 import type { Logger } from 'pino';
+import type { z } from 'zod';
+
+/** Parses configuration with `schema`; an invalid one throws a message naming every bad variable. */
+export function parseConfigWith<S extends z.ZodType>(schema: S, source: unknown): z.output<S> {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
 
 /** Runs `parse` (environment parsing, key decoding); on an error prints its message and exits 1. */
 export function configOrExit<T>(parse: () => T): T {

@@ -1,4 +1,5 @@
 // Delivery service configuration: parsed once at start-up; a bad value stops the process naming the variable.
+import { parseConfigWith } from '@whatisup/service-kit';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -65,10 +66,5 @@ export const envSchema = z
 export type DeliveryEnv = z.infer<typeof envSchema>;
 
 export function parseEnv(source: Record<string, string | undefined>): DeliveryEnv {
-  const result = envSchema.safeParse(source);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  return result.data;
+  return parseConfigWith(envSchema, source);
 }

@@ -3,6 +3,7 @@
 // in-process token bucket). The services' own variables (RATE_LIMIT_*, DELIVERY_*, QR_TIMEOUT_MS, …) keep their
 // meaning and defaults: they are read by each service's own parser.
 import { isAbsolute, resolve } from 'node:path';
+import { parseConfigWith } from '@whatisup/service-kit';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -47,15 +48,9 @@ export function parseConfig(
 ): StandaloneConfig {
   // An empty variable (DATABASE_URL= in a .env) means "not set", as in the services.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
-  const result = configSchema.safeParse(cleaned);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  const dataDir = isAbsolute(result.data.DATA_DIR)
-    ? result.data.DATA_DIR
-    : resolve(cwd, result.data.DATA_DIR);
-  return { ...result.data, dataDir };
+  const config = parseConfigWith(configSchema, cleaned);
+  const dataDir = isAbsolute(config.DATA_DIR) ? config.DATA_DIR : resolve(cwd, config.DATA_DIR);
+  return { ...config, dataDir };
 }
 
 /** A URL as it may be printed: without its password. */
