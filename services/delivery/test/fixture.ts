@@ -17,6 +17,7 @@ import {
 } from '@whatisup/db';
 import { createTestDatabase, type TestDatabase } from '@whatisup/db/testing';
 import pino from 'pino';
+import { afterEach, beforeEach } from 'vitest';
 import {
   type DeliveryConfig,
   type DeliveryDeps,
@@ -222,6 +223,23 @@ export async function createWorld(): Promise<World> {
     },
   };
   return world;
+}
+
+/**
+ * Registers the calling file's beforeEach/afterEach: a fresh world and webhook receiver for every test,
+ * handed to `use` (which stores them for the tests), closed after it.
+ */
+export function freshWorldEachTest(use: (world: World, receiver: Receiver) => void): void {
+  let current: { world: World; receiver: Receiver } | undefined;
+  beforeEach(async () => {
+    current = { world: await createWorld(), receiver: await startReceiver() };
+    use(current.world, current.receiver);
+  });
+  afterEach(async () => {
+    await current?.world.close();
+    await current?.receiver.close();
+    current = undefined;
+  });
 }
 
 /** Polls until `check` returns a truthy value (or throws after the timeout, with the last value seen). */

@@ -1,11 +1,11 @@
 // The retry schedule and attempt outcomes: exact attempts and spacing, the sixth failure is final, manual
 // retry, Retry-After, redirects, 410 Gone, timeouts and refused connections, each in the attempt log.
 import { notifyDeliveriesDue, requestManualRetry } from '@whatisup/db';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   attemptRows,
-  createWorld,
   deliveryRows,
+  freshWorldEachTest,
   type Receiver,
   startReceiver,
   type World,
@@ -14,13 +14,9 @@ import {
 
 let world: World;
 let receiver: Receiver;
-beforeEach(async () => {
-  world = await createWorld();
-  receiver = await startReceiver();
-});
-afterEach(async () => {
-  await world.close();
-  await receiver.close();
+freshWorldEachTest((w, r) => {
+  world = w;
+  receiver = r;
 });
 
 async function settled(endpointId: string, status: string) {

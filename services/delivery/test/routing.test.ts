@@ -1,18 +1,21 @@
 // Which endpoint gets what: pause holds deliveries without spending attempts and releases them oldest first;
 // the events filter; another customer's endpoints never receive.
 import { pauseWebhookEndpoint, resumeWebhookEndpoint } from '@whatisup/db';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWorld, deliveryRows, type Receiver, startReceiver, type World, waitFor } from './fixture.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  deliveryRows,
+  freshWorldEachTest,
+  type Receiver,
+  startReceiver,
+  type World,
+  waitFor,
+} from './fixture.ts';
 
 let world: World;
 let receiver: Receiver;
-beforeEach(async () => {
-  world = await createWorld();
-  receiver = await startReceiver();
-});
-afterEach(async () => {
-  await world.close();
-  await receiver.close();
+freshWorldEachTest((w, r) => {
+  world = w;
+  receiver = r;
 });
 
 describe('paused endpoints', () => {

@@ -3,27 +3,22 @@
 import { makeWebhookTestEvent } from '@whatisup/contracts';
 import { insertTestDelivery, notifyDeliveriesDue, rotateWebhookEndpointSecret } from '@whatisup/db';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   attemptRows,
-  createWorld,
   deliveryRows,
+  freshWorldEachTest,
   newSecret,
   type Receiver,
-  startReceiver,
   type World,
   waitFor,
 } from './fixture.ts';
 
 let world: World;
 let receiver: Receiver;
-beforeEach(async () => {
-  world = await createWorld();
-  receiver = await startReceiver();
-});
-afterEach(async () => {
-  await world.close();
-  await receiver.close();
+freshWorldEachTest((w, r) => {
+  world = w;
+  receiver = r;
 });
 
 function headersOf(r: Receiver['received'][number]): Record<string, string> {

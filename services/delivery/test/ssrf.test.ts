@@ -2,26 +2,21 @@
 // rebinding: it was public when the endpoint was created) and a literal private IP are refused before any
 // request is sent, and the attempt says why.
 import type { LookupAddress } from 'node:dns';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   attemptRows,
-  createWorld,
   deliveryRows,
+  freshWorldEachTest,
   type Receiver,
-  startReceiver,
   type World,
   waitFor,
 } from './fixture.ts';
 
 let world: World;
 let receiver: Receiver;
-beforeEach(async () => {
-  world = await createWorld();
-  receiver = await startReceiver();
-});
-afterEach(async () => {
-  await world.close();
-  await receiver.close();
+freshWorldEachTest((w, r) => {
+  world = w;
+  receiver = r;
 });
 
 async function failedRow() {
