@@ -225,20 +225,19 @@ export async function createWorld(): Promise<World> {
   return world;
 }
 
-/**
- * Registers the calling file's beforeEach/afterEach: a fresh world and webhook receiver for every test,
- * handed to `use` (which stores them for the tests), closed after it.
- */
-export function freshWorldEachTest(use: (world: World, receiver: Receiver) => void): void {
-  let current: { world: World; receiver: Receiver } | undefined;
+/** The current test's world and receiver, in a file that called freshWorldEachTest(). */
+export let world: World;
+export let receiver: Receiver;
+
+/** Registers the calling file's beforeEach/afterEach: a fresh world and webhook receiver for every test. */
+export function freshWorldEachTest(): void {
   beforeEach(async () => {
-    current = { world: await createWorld(), receiver: await startReceiver() };
-    use(current.world, current.receiver);
+    world = await createWorld();
+    receiver = await startReceiver();
   });
   afterEach(async () => {
-    await current?.world.close();
-    await current?.receiver.close();
-    current = undefined;
+    await world?.close();
+    await receiver?.close();
   });
 }
 

@@ -6,18 +6,13 @@ import {
   attemptRows,
   deliveryRows,
   freshWorldEachTest,
-  type Receiver,
+  receiver,
   startReceiver,
-  type World,
   waitFor,
+  world,
 } from './fixture.ts';
 
-let world: World;
-let receiver: Receiver;
-freshWorldEachTest((w, r) => {
-  world = w;
-  receiver = r;
-});
+freshWorldEachTest();
 
 async function settled(endpointId: string, status: string) {
   return waitFor(async () => {

@@ -2,21 +2,9 @@
 // the events filter; another customer's endpoints never receive.
 import { pauseWebhookEndpoint, resumeWebhookEndpoint } from '@whatisup/db';
 import { describe, expect, it } from 'vitest';
-import {
-  deliveryRows,
-  freshWorldEachTest,
-  type Receiver,
-  startReceiver,
-  type World,
-  waitFor,
-} from './fixture.ts';
+import { deliveryRows, freshWorldEachTest, receiver, startReceiver, waitFor, world } from './fixture.ts';
 
-let world: World;
-let receiver: Receiver;
-freshWorldEachTest((w, r) => {
-  world = w;
-  receiver = r;
-});
+freshWorldEachTest();
 
 describe('paused endpoints', () => {
   it('hold deliveries without attempts, then deliver them all in order of creation on resume', async () => {

@@ -10,16 +10,12 @@ import {
   freshWorldEachTest,
   newSecret,
   type Receiver,
-  type World,
+  receiver,
   waitFor,
+  world,
 } from './fixture.ts';
 
-let world: World;
-let receiver: Receiver;
-freshWorldEachTest((w, r) => {
-  world = w;
-  receiver = r;
-});
+freshWorldEachTest();
 
 function headersOf(r: Receiver['received'][number]): Record<string, string> {
   return Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, String(v)]));

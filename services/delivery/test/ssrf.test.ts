@@ -3,21 +3,9 @@
 // request is sent, and the attempt says why.
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import {
-  attemptRows,
-  deliveryRows,
-  freshWorldEachTest,
-  type Receiver,
-  type World,
-  waitFor,
-} from './fixture.ts';
+import { attemptRows, deliveryRows, freshWorldEachTest, receiver, waitFor, world } from './fixture.ts';
 
-let world: World;
-let receiver: Receiver;
-freshWorldEachTest((w, r) => {
-  world = w;
-  receiver = r;
-});
+freshWorldEachTest();
 
 async function failedRow() {
   return waitFor(async () => {
