@@ -93,56 +93,75 @@ describe('an inbound message in flight at SIGKILL', () => {
   }, 90_000);
 });
 
+/**
+ * Links `shop`, stops the stream from taking events (the send's outcome stays in the worker's memory), sends
+ * one text to `contact`, waits until the contact's phone has it and the worker has recorded WhatsApp's ack,
+ * then SIGKILLs the worker.
+ */
+async function killWithOutcomeInFlight(workerId: string, shop: string, contact: string, text: string) {
+  const { sim, bus } = world;
+  sim.createAccount(shop, { pushName: 'Shop' });
+  sim.createAccount(contact, { pushName: 'Dana' });
+  const first = await spawnWorker(sim, childEnv(workerId));
+  children.push(first);
+  const { instanceId, customerId } = await linkInstance(world, workerId, shop);
+  await bus.jsm.streams.delete(bus.subjects.eventStream);
+  const messageId = newId('message');
+  const queued = await world.command(bus.subjects.command(instanceId, 'send'), {
+    message_id: messageId,
+    customer_id: customerId,
+    to: contact,
+    content: { type: 'text', text },
+    reply_to: null,
+  });
+  expect(queued.ok).toBe(true);
+  const onPhone = () => sim.inbox(contact).filter((m) => !m.ownDeviceCopy && m.text === text);
+  await expect.poll(() => onPhone().length, { timeout: 15_000 }).toBe(1);
+  const outbox = join(world.dataDir, workerId, 'outbox', instanceId);
+  const outboxFiles = async () => (await readdir(outbox).catch(() => [])).filter((f) => !f.startsWith('.'));
+  await expect.poll(async () => (await outboxFiles()).includes(`${messageId}.acked`)).toBe(true);
+  await first.kill('SIGKILL');
+  const outcomes = async () =>
+    (await storedEvents()).filter(
+      (e) => (e.type === 'message.sent' || e.type === 'message.failed') && e.data.message_id === messageId,
+    );
+  return { instanceId, messageId, onPhone, outboxFiles, outcomes, killedAt: world.events.length };
+}
+
 describe('a sent message whose outcome is not yet on the stream at SIGKILL', () => {
   it('is on the phone once, and its message.sent is stored once after the restart', async () => {
-    const { sim, bus } = world;
-    const shop = '4915800000011';
-    const dana = '4915800000012';
-    sim.createAccount(shop, { pushName: 'Shop' });
-    sim.createAccount(dana, { pushName: 'Dana' });
     const workerId = 'worker-outcome';
-    const first = await spawnWorker(sim, childEnv(workerId));
-    children.push(first);
-    const { instanceId, customerId } = await linkInstance(world, workerId, shop);
+    const text = 'outcome in flight at the crash';
+    const crash = await killWithOutcomeInFlight(workerId, '4915800000011', '4915800000012', text);
 
-    // The stream stops taking events: the send goes out to WhatsApp, its message.sent stays in memory.
-    await bus.jsm.streams.delete(bus.subjects.eventStream);
-    const messageId = newId('message');
-    const queued = await world.command(bus.subjects.command(instanceId, 'send'), {
-      message_id: messageId,
-      customer_id: customerId,
-      to: dana,
-      content: { type: 'text', text: 'outcome in flight at the crash' },
-      reply_to: null,
-    });
-    expect(queued.ok).toBe(true);
-    const onPhone = () =>
-      sim.inbox(dana).filter((m) => !m.ownDeviceCopy && m.text === 'outcome in flight at the crash');
-    await expect.poll(() => onPhone().length, { timeout: 15_000 }).toBe(1);
-    await first.kill('SIGKILL');
-    const killedAt = world.events.length;
-
-    const second = await spawnWorker(sim, childEnv(workerId));
+    const second = await spawnWorker(world.sim, childEnv(workerId));
     children.push(second);
     await world.waitForEvent(
       (e) =>
         e.type === 'instance.connected' &&
-        e.instance_id === instanceId &&
-        world.events.indexOf(e) >= killedAt,
+        e.instance_id === crash.instanceId &&
+        world.events.indexOf(e) >= crash.killedAt,
     );
-    const outcomes = async () =>
-      (await storedEvents()).filter(
-        (e) => (e.type === 'message.sent' || e.type === 'message.failed') && e.data.message_id === messageId,
-      );
-    await expect.poll(async () => (await outcomes()).length, { timeout: 20_000 }).toBe(1);
-    expect((await outcomes())[0]!.type).toBe('message.sent');
-    // Replayed under its fixed WhatsApp id: the phone still shows it once.
-    expect(onPhone()).toHaveLength(1);
-    const outbox = join(world.dataDir, workerId, 'outbox', instanceId);
-    await expect
-      .poll(async () => (await readdir(outbox).catch(() => [])).filter((f) => !f.startsWith('.')).length, {
-        timeout: 10_000,
-      })
-      .toBe(0);
+    await expect.poll(async () => (await crash.outcomes()).length, { timeout: 20_000 }).toBe(1);
+    expect((await crash.outcomes())[0]!.type).toBe('message.sent');
+    expect(crash.onPhone()).toHaveLength(1);
+    await expect.poll(async () => (await crash.outboxFiles()).length, { timeout: 10_000 }).toBe(0);
+  }, 90_000);
+
+  it('acknowledged by WhatsApp: message.sent after the restart even if the session cannot come back in time', async () => {
+    const workerId = 'worker-outcome-acked';
+    const text = 'acknowledged before the crash';
+    const crash = await killWithOutcomeInFlight(workerId, '4915800000021', '4915800000022', text);
+
+    // A second attempt would have to wait for a session that cannot log in, past the send-queue limit, and
+    // end message.failed (not_connected) for a message the contact already has.
+    world.sim.refuseLogins(15_000);
+    const second = await spawnWorker(world.sim, { ...childEnv(workerId), SEND_QUEUE_WAIT_MS: '500' });
+    children.push(second);
+    await expect.poll(async () => (await crash.outcomes()).length, { timeout: 10_000 }).toBe(1);
+    expect((await crash.outcomes())[0]!.type).toBe('message.sent');
+    expect(crash.onPhone()).toHaveLength(1);
+    await expect.poll(async () => (await crash.outboxFiles()).length, { timeout: 10_000 }).toBe(0);
+    world.sim.refuseLogins(0);
   }, 90_000);
 });

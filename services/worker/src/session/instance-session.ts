@@ -203,8 +203,11 @@ export class InstanceSession {
       }
       throw error;
     }
-    this.#queue.push(...(await this.#outbox.pending()));
+    const pending = await this.#outbox.pending();
+    this.#queue.push(...pending);
     this.#connect('start');
+    // what WhatsApp had acknowledged before the stop is reported now, without waiting for the connection
+    if (pending.some((entry) => entry.acked)) void this.#drainQueue();
   }
 
   // Commands ------------------------------------------------------------------------------------------------
@@ -636,6 +639,10 @@ export class InstanceSession {
     try {
       while (this.#queue.length > 0 && !this.#stopped) {
         const entry = this.#queue[0]!;
+        if (entry.acked) {
+          await this.#finish(entry, null);
+          continue;
+        }
         if (this.status !== 'connected') {
           const waited = Date.now() - Date.parse(entry.accepted_at);
           const left = this.#deps.config.sendQueueWaitMs - waited;
@@ -722,7 +729,19 @@ export class InstanceSession {
           ? { code: 'timeout', message: 'WhatsApp did not acknowledge the message in time.' }
           : 'retry';
       }
-      if (ack === null) return null;
+      if (ack === null) {
+        await this.#outbox.markAcked(request.message_id).then(
+          () => {
+            entry.acked = true;
+          },
+          (error: Error) =>
+            this.#deps.logger.warn(
+              { instance_id: this.instanceId, message_id: request.message_id, err: error.message },
+              'could not mark the outbox entry acknowledged',
+            ),
+        );
+        return null;
+      }
       return ack === '429' || ack === '475'
         ? {
             code: 'rate_limited',
@@ -795,8 +814,10 @@ export class InstanceSession {
     }
   }
 
-  async #finish(entry: OutboxEntry, failure: { code: SendErrorCode; message: string } | null): Promise<void> {
+  async #finish(entry: OutboxEntry, outcome: { code: SendErrorCode; message: string } | null): Promise<void> {
     const { request } = entry;
+    // WhatsApp took it: sent, whatever happened after (e.g. the session logged out before the outcome was out)
+    const failure = entry.acked ? null : outcome;
     // The outbox entry goes only once the stream has stored the outcome: a crash in between replays the send
     // under its fixed WhatsApp id (the phone shows it once) and emits the outcome again under the same event
     // id, which the stream drops as a repeat. Removing it earlier lost the outcome event to a SIGKILL.
