@@ -1,26 +1,3 @@
-export {
-  assertSubjectToken,
-  type Bus,
-  BusError,
-  type BusHeaders,
-  type BusMessage,
-  BusNoResponderError,
-  type BusSubscription,
-  BusTimeoutError,
-  BusUnavailableError,
-  type ConsumedEvent,
-  type ConsumedEvents,
-  type ConsumerLag,
-  type DurableConsumerOptions,
-  decodeEvent,
-  type EventFeed,
-  encodeEvent,
-  type FeedEvent,
-  type FeedStart,
-  type PublishResult,
-  type RegistryStore,
-  type RequestOptions,
-  subjectMatches,
-} from './bus.ts';
+export * from './bus.ts';
 export { createInProcessBus, InProcessBus, type InProcessBusOptions } from './in-process-bus.ts';
 export { connectNatsBus, NatsBus, type NatsBusOptions } from './nats-bus.ts';
