@@ -1,9 +1,10 @@
 // A simulated primary phone (device 0) of one account: its Signal identity, prekeys and sessions.
 import { randomInt } from 'node:crypto';
+import { keepDecryptingSession } from '@whatisup/libsignal-record';
 import { ProtocolAddress, SessionBuilder, SessionCipher } from 'libsignal';
 import { bundleToSession, type PreKeyBundle } from './bundle.ts';
 import { generateKeyPair, generateSignedPreKey, type KeyPair, type SignedPreKey } from './keys.ts';
-import { keepDecryptingSession, MemorySignalStore } from './signal-store.ts';
+import { MemorySignalStore } from './signal-store.ts';
 
 export type CipherType = 'pkmsg' | 'msg';
 

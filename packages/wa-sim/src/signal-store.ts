@@ -1,14 +1,9 @@
 // In-memory libsignal storage for one simulated phone (identity, signed prekey, one-time prekeys, sessions).
 // Sessions are kept serialized, as a real store keeps them: libsignal changes the record it loaded while it
 // works, and only what it stores afterwards may become the phone's state.
+import type { StoredRecord } from '@whatisup/libsignal-record';
 import { SessionRecord, type SignalStorage } from 'libsignal';
 import { type KeyPair, type SignedPreKey, signalPublicKey } from './keys.ts';
-
-/** libsignal's serialized SessionRecord (its typings call it bytes; it is a plain object). */
-export interface StoredRecord {
-  _sessions?: Record<string, { indexInfo?: { used?: number } }>;
-  version?: unknown;
-}
 
 export class MemorySignalStore implements SignalStorage {
   readonly #identity: KeyPair;
@@ -75,23 +70,4 @@ export class MemorySignalStore implements SignalStorage {
   getOurIdentity(): { privKey: Buffer; pubKey: Buffer } {
     return { privKey: this.#identity.private, pubKey: signalPublicKey(this.#identity.public) };
   }
-}
-
-/**
- * libsignal tries a message on each session of the record and advances a session's ratchet before checking
- * the MAC, so sessions that did not match are stored changed too (a wrong open session then sends on a
- * ratchet the peer cannot follow: "Bad MAC" there). Of `after`, keep only the session that decrypted (the
- * one libsignal stamps `used`) and new ones; the others stay as in `before`.
- */
-export function keepDecryptingSession(before: StoredRecord, after: StoredRecord): StoredRecord {
-  const sessions = { ...before._sessions };
-  let changed = false;
-  for (const [baseKey, entry] of Object.entries(after._sessions ?? {})) {
-    const old = sessions[baseKey];
-    if (!old || old.indexInfo?.used !== entry.indexInfo?.used) {
-      sessions[baseKey] = entry;
-      changed = true;
-    }
-  }
-  return changed ? { ...after, _sessions: sessions } : after;
 }

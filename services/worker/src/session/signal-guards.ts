@@ -14,6 +14,7 @@
 //    message goes out on a ratchet the contact's phone cannot follow. guardTrialDecryption keeps, of what a
 //    decrypt writes, only the session that decrypted (the one libsignal stamps `used`); the others stay as read.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { keepDecryptingSession, type StoredRecord } from '@whatisup/libsignal-record';
 import type {
   SignalDataSet,
   SignalKeyStoreWithTransaction,
@@ -59,12 +60,6 @@ export function serializeSignalTransactions(keys: SignalKeyStoreWithTransaction)
   keys.set = (data) => (late() ? outside(() => set(data)) : set(data));
 }
 
-/** libsignal's serialized SessionRecord, as Baileys stores it. */
-interface StoredRecord {
-  _sessions?: Record<string, { indexInfo?: { used?: number } }>;
-  version?: unknown;
-}
-
 export function guardTrialDecryption(
   keys: SignalKeyStoreWithTransaction,
   repository: SignalRepositoryWithLIDStore,
@@ -97,19 +92,4 @@ export function guardTrialDecryption(
   const decryptMessage = repository.decryptMessage.bind(repository);
   repository.decryptMessage = (input) =>
     input.type === 'msg' ? decrypting.run(new Map(), () => decryptMessage(input)) : decryptMessage(input);
-}
-
-/** `before` with the sessions that decrypted (or appeared) taken from `after`; the others stay untouched. */
-export function keepDecryptingSession(before: StoredRecord, after: StoredRecord): StoredRecord {
-  const sessions = { ...before._sessions };
-  let changed = false;
-  for (const [baseKey, entry] of Object.entries(after._sessions ?? {})) {
-    const old = sessions[baseKey];
-    if (!old || old.indexInfo?.used !== entry.indexInfo?.used) {
-      sessions[baseKey] = entry;
-      changed = true;
-    }
-  }
-  // no session stamped (two decrypts in one millisecond): libsignal's result is all there is to go on
-  return changed ? { ...after, _sessions: sessions } : after;
 }
