@@ -3,6 +3,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Simulator } from '@whatisup/wa-sim';
+import { afterAll, beforeAll } from 'vitest';
+import { childWorkerEnv, startWorld, type WorkerWorld } from './harness.ts';
 
 const WORKER_DIR = fileURLToPath(new URL('..', import.meta.url));
 
@@ -63,4 +65,33 @@ export async function spawnWorker(
       });
     },
   };
+}
+
+/** The current file's world, in a file that called childWorld(). */
+export let world: WorkerWorld;
+const children: ChildWorker[] = [];
+
+/**
+ * Registers the calling file's beforeAll/afterAll: a world for its tests, closed after the worker processes
+ * spawned with spawnChild have been killed.
+ */
+export function childWorld(): void {
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+  afterAll(async () => {
+    for (const child of children.splice(0)) await child.kill();
+    await world?.close();
+  });
+}
+
+/** The worker's entry point as `workerId` on the world's NATS prefix, data root and wa-sim; killed after the file. */
+export async function spawnChild(
+  workerId: string,
+  overrides: Record<string, string> = {},
+  uid?: number,
+): Promise<ChildWorker> {
+  const child = await spawnWorker(world.sim, { ...childWorkerEnv(world, workerId), ...overrides }, uid);
+  children.push(child);
+  return child;
 }

@@ -5,21 +5,11 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeEvent } from '@whatisup/bus';
 import { type EventEnvelope, isId, newId } from '@whatisup/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildWorker, spawnWorker } from './child-worker.ts';
-import { childWorkerEnv, linkInstance, startWorld, type WorkerWorld } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { childWorld, spawnChild, world } from './child-worker.ts';
+import { linkInstance } from './harness.ts';
 
-let world: WorkerWorld;
-const children: ChildWorker[] = [];
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  for (const child of children) await child.kill();
-  await world.close();
-});
-
-const childEnv = (workerId: string) => childWorkerEnv(world, workerId);
+childWorld();
 
 /** What the event stream holds (what subscribers and the projector will ever see), not the live feed. */
 async function storedEvents(): Promise<EventEnvelope[]> {
@@ -45,8 +35,7 @@ describe('an inbound message in flight at SIGKILL', () => {
     sim.createAccount(shop, { pushName: 'Shop' });
     sim.createAccount(carla, { pushName: 'Carla' });
     const workerId = 'worker-inbound';
-    const first = await spawnWorker(sim, childEnv(workerId));
-    children.push(first);
+    const first = await spawnChild(workerId);
     const { instanceId } = await linkInstance(world, workerId, shop);
 
     // The stream stops taking events, so the worker's event stays in its memory however fast it is: the
@@ -57,8 +46,7 @@ describe('an inbound message in flight at SIGKILL', () => {
     await first.kill('SIGKILL');
     const killedAt = world.events.length;
 
-    const second = await spawnWorker(sim, childEnv(workerId));
-    children.push(second);
+    const second = await spawnChild(workerId);
     await world.waitForEvent(
       (e) =>
         e.type === 'instance.connected' &&
@@ -80,8 +68,7 @@ describe('an inbound message in flight at SIGKILL', () => {
     const spool = join(world.dataDir, workerId, 'inbound', instanceId);
     await expect.poll(async () => (await readdir(spool)).length, { timeout: 10_000 }).toBe(0);
     await second.kill('SIGKILL');
-    const third = await spawnWorker(sim, childEnv(workerId));
-    children.push(third);
+    await spawnChild(workerId);
     const restartedAt = world.events.length;
     await world.waitForEvent(
       (e) =>
@@ -102,8 +89,7 @@ async function killWithOutcomeInFlight(workerId: string, shop: string, contact: 
   const { sim, bus } = world;
   sim.createAccount(shop, { pushName: 'Shop' });
   sim.createAccount(contact, { pushName: 'Dana' });
-  const first = await spawnWorker(sim, childEnv(workerId));
-  children.push(first);
+  const first = await spawnChild(workerId);
   const { instanceId, customerId } = await linkInstance(world, workerId, shop);
   await bus.jsm.streams.delete(bus.subjects.eventStream);
   const messageId = newId('message');
@@ -134,8 +120,7 @@ describe('a sent message whose outcome is not yet on the stream at SIGKILL', () 
     const text = 'outcome in flight at the crash';
     const crash = await killWithOutcomeInFlight(workerId, '4915800000011', '4915800000012', text);
 
-    const second = await spawnWorker(world.sim, childEnv(workerId));
-    children.push(second);
+    await spawnChild(workerId);
     await world.waitForEvent(
       (e) =>
         e.type === 'instance.connected' &&
@@ -156,8 +141,7 @@ describe('a sent message whose outcome is not yet on the stream at SIGKILL', () 
     // A second attempt would have to wait for a session that cannot log in, past the send-queue limit, and
     // end message.failed (not_connected) for a message the contact already has.
     world.sim.refuseLogins(15_000);
-    const second = await spawnWorker(world.sim, { ...childEnv(workerId), SEND_QUEUE_WAIT_MS: '500' });
-    children.push(second);
+    await spawnChild(workerId, { SEND_QUEUE_WAIT_MS: '500' });
     await expect.poll(async () => (await crash.outcomes()).length, { timeout: 10_000 }).toBe(1);
     expect((await crash.outcomes())[0]!.type).toBe('message.sent');
     expect(crash.onPhone()).toHaveLength(1);

@@ -1,29 +1,18 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newId } from '@whatisup/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildWorker, spawnWorker } from './child-worker.ts';
-import { childWorkerEnv, newCustomerId, newInstanceId, startWorld, type WorkerWorld } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { childWorld, spawnChild, world } from './child-worker.ts';
+import { newCustomerId, newInstanceId } from './harness.ts';
 
-let world: WorkerWorld;
-const children: ChildWorker[] = [];
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  for (const child of children) await child.kill();
-  await world.close();
-});
-
-const childEnv = (workerId: string) => childWorkerEnv(world, workerId);
+childWorld();
 
 describe('worker crash and restart', () => {
   it('SIGKILL mid-session: the restarted worker reconnects without a QR and the accepted message arrives once', async () => {
     const { sim, bus } = world;
     sim.createAccount('4915200000001');
     sim.createAccount('4915200000002');
-    const first = await spawnWorker(sim, childEnv('worker-crash'));
-    children.push(first);
+    const first = await spawnChild('worker-crash');
     const instanceId = newInstanceId();
     const customerId = newCustomerId();
     expect(
@@ -53,8 +42,7 @@ describe('worker crash and restart', () => {
     const killedAt = world.events.length;
     await access(join(world.dataDir, 'worker-crash', 'sessions', instanceId, 'creds.json'));
 
-    const second = await spawnWorker(sim, childEnv('worker-crash'));
-    children.push(second);
+    await spawnChild('worker-crash');
     await world.waitForEvent(
       (e) =>
         e.type === 'instance.connected' &&
@@ -82,8 +70,7 @@ describe('worker crash and restart', () => {
   it('SIGTERM: exits 0 within the grace period, leaves the device linked and the registry without its entry', async () => {
     const { sim, bus } = world;
     sim.createAccount('4915200000003');
-    const worker = await spawnWorker(sim, childEnv('worker-term'));
-    children.push(worker);
+    const worker = await spawnChild('worker-term');
     const registry = await bus.workerRegistry();
     await expect.poll(async () => (await registry.get('worker-term'))?.operation).toBe('PUT');
     const instanceId = newInstanceId();

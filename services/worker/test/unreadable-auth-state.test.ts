@@ -2,20 +2,12 @@
 // auth_state_unreadable, never as a silent fresh pairing. The restarted worker runs as a non-root user.
 import { chmod, chown, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildWorker, spawnWorker } from './child-worker.ts';
-import { linkInstance, startWorld, type WorkerWorld } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { childWorld, spawnChild, world } from './child-worker.ts';
+import { linkInstance } from './harness.ts';
 
 const NOBODY = 65534;
-let world: WorkerWorld;
-const children: ChildWorker[] = [];
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(async () => {
-  for (const child of children) await child.kill();
-  await world.close();
-});
+childWorld();
 
 async function chownTree(path: string, uid: number): Promise<void> {
   await chown(path, uid, uid);
@@ -41,22 +33,7 @@ describe('an auth-state the worker cannot read', () => {
     await chmod(authDir, 0o700);
     const killedAt = world.events.length;
 
-    const env = world.env({ WORKER_ID: workerId });
-    const second = await spawnWorker(
-      world.sim,
-      {
-        WORKER_ID: workerId,
-        DATA_DIR: env.DATA_DIR,
-        NATS_URL: env.NATS_URL,
-        NATS_PREFIX: env.NATS_PREFIX,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        WA_WEBSOCKET_URL: env.WA_WEBSOCKET_URL!,
-        HEARTBEAT_MS: '500',
-      },
-      NOBODY,
-    );
-    children.push(second);
+    const second = await spawnChild(workerId, {}, NOBODY);
 
     const event = await world.waitForEvent(
       (e) =>
