@@ -1,5 +1,8 @@
 // What every service process does the same way around its own start and stop: read its configuration or
-// exit with the reason, and stop cleanly on SIGTERM/SIGINT within a bound.
+// exit with the reason, serve its HTTP app, and stop cleanly on SIGTERM/SIGINT within a bound.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
@@ -48,4 +51,35 @@ export function stopOnSignals(logger: Logger, timeoutMs: number, stop: () => Pro
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+export interface Listening {
+  server: Server;
+  /** The port bound (the one asked for, or the one the OS chose for 0). */
+  port: number;
+  /** Where this machine reaches it: the wildcard addresses become 127.0.0.1. */
+  url: string;
+  /** Stops accepting connections and waits for the open ones to finish. */
+  close(): Promise<void>;
+}
+
+/** Serves a Hono app's `fetch` on `host:port`; resolves once listening, rejects if it cannot bind. */
+export function listen(
+  fetch: Parameters<typeof serve>[0]['fetch'],
+  port: number,
+  host: string,
+): Promise<Listening> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname: host }, () => {
+      const bound = (server.address() as AddressInfo).port;
+      const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+      resolve({
+        server,
+        port: bound,
+        url: `http://${reachable}:${bound}`,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    }) as Server;
+    server.once('error', reject);
+  });
 }

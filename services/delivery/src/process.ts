@@ -1,10 +1,8 @@
 // The delivery service with its HTTP side (/healthz /readyz /metrics), on connections the caller made: main.ts
 // runs it as its own process, the one-process mode (services/standalone) next to the gateway and a worker.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { Bus } from '@whatisup/bus';
 import type { DbHandle, SecretBox } from '@whatisup/db';
+import { listen } from '@whatisup/service-kit';
 import type { Logger } from 'pino';
 import type { DeliveryEnv } from './env.ts';
 import { createHttpApp } from './http.ts';
@@ -40,18 +38,14 @@ export async function startDeliveryProcess(
   deps: { db: DbHandle; bus: Bus; secretBox: SecretBox; logger: Logger },
 ): Promise<DeliveryProcess> {
   const service = await startDeliveryService({ ...deps, config: deliveryConfig(env) });
-  const app = createHttpApp(service);
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s as Server));
-  });
-  const { port } = server.address() as AddressInfo;
-  deps.logger.info({ port, host: env.HOST }, 'delivery service listening');
+  const http = await listen(createHttpApp(service).fetch, env.PORT, env.HOST);
+  deps.logger.info({ port: http.port, host: env.HOST }, 'delivery service listening');
   return {
     service,
-    httpUrl: `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`,
+    httpUrl: http.url,
     async stop() {
       await service.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
     },
   };
 }

@@ -1,10 +1,8 @@
 // The gateway's HTTP server on connections the caller made: main.ts runs it as its own process, the
 // one-process mode (services/standalone) next to a worker and the delivery service.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { Bus } from '@whatisup/bus';
 import type { DbHandle, SecretBox } from '@whatisup/db';
+import { listen } from '@whatisup/service-kit';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
@@ -30,6 +28,8 @@ export function connectRateLimitRedis(url: string, logger: Logger): Redis {
 
 export interface GatewayServer {
   port: number;
+  /** Where this machine reaches it (the wildcard addresses become 127.0.0.1). */
+  url: string;
   /** Ends event streams, stops accepting connections and waits for the open requests. */
   stop(): Promise<void>;
 }
@@ -73,20 +73,14 @@ export async function startGatewayServer(
     },
     shutdownSignal: shuttingDown.signal,
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s as Server));
-    (s as Server).once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  logger.info(
-    { port, host: env.HOST },
-    `gateway listening on http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`,
-  );
+  const http = await listen(app.fetch, env.PORT, env.HOST);
+  logger.info({ port: http.port, host: env.HOST }, `gateway listening on ${http.url}`);
   return {
-    port,
+    port: http.port,
+    url: http.url,
     async stop() {
       shuttingDown.abort();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
     },
   };
 }

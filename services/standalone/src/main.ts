@@ -91,7 +91,7 @@ try {
     logger: logger.child({ service: 'gateway' }),
   });
 
-  const base = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST}:${gateway.port}`;
+  const base = gateway.url;
   console.log('');
   console.log(`WhatIsUp is running. Ctrl+C stops it.`);
   console.log(`  API: ${base}/v1 (reference: ${base}/docs)`);

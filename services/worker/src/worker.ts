@@ -1,11 +1,9 @@
 // Builds and runs one worker: bus, registry heartbeat, sessions, command handlers, HTTP. main.ts runs it as
 // a process; tests run it in-process or as a child process.
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
 import { type Bus, connectNatsBus } from '@whatisup/bus';
+import { listen } from '@whatisup/service-kit';
 import pino, { type Logger } from 'pino';
 import { listenForInstance, listenForPlacement } from './commands.ts';
 import type { WorkerEnv } from './env.ts';
@@ -119,11 +117,11 @@ export async function startWorker(
     metrics,
     keepaliveStaleMs: env.KEEPALIVE_STALE_MS,
   });
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s as Server));
-  });
-  const { port } = server.address() as AddressInfo;
-  log.info({ resuming: stored.length, capacity: env.MAX_SESSIONS_PER_WORKER, port }, 'worker started');
+  const http = await listen(app.fetch, env.PORT, env.HOST);
+  log.info(
+    { resuming: stored.length, capacity: env.MAX_SESSIONS_PER_WORKER, port: http.port },
+    'worker started',
+  );
   const resuming = manager
     .resume(stored)
     .then((resumed) => log.info({ resumed }, 'sessions resumed'))
@@ -135,7 +133,7 @@ export async function startWorker(
     bus,
     manager,
     events,
-    httpUrl: `http://127.0.0.1:${port}`,
+    httpUrl: http.url,
     stop() {
       stopping ??= (async () => {
         manager.draining = true;
@@ -146,7 +144,7 @@ export async function startWorker(
         await manager.stopAll();
         await Promise.race([events.flushed(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
         await media.close();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await http.close();
         if (ownBus) await bus.close();
         log.info('worker stopped');
       })();
