@@ -2,11 +2,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { DatabaseBreaker, isDatabaseUnreachable } from './database-breaker.ts';
+import { DatabaseBreaker } from './database-breaker.ts';
 import type { AppEnv, GatewayDeps } from './deps.ts';
 import { ApiError, errorBody } from './errors.ts';
 import { correlationId } from './middleware/correlation-id.ts';
 import { requestLog } from './middleware/request-log.ts';
+import { isDatabaseUnreachable } from './postgres-errors.ts';
 import { registerDashboard } from './routes/dashboard.ts';
 import { registerDocs } from './routes/docs.ts';
 import { createHealthRoutes } from './routes/health.ts';

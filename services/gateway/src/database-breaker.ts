@@ -182,32 +182,3 @@ function reason(error: unknown): string {
   const code = (inner as { code?: unknown }).code;
   return typeof code === 'string' ? `${code}: ${inner.message}` : inner.message;
 }
-
-const CONNECTION_CODES = new Set([
-  // postgres.js
-  'CONNECT_TIMEOUT',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  // the socket
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  // Postgres: admin/crash shutdown, cannot connect now, too many connections
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-]);
-
-/** A query error that says the database cannot be reached (not that the query was wrong). */
-export function isDatabaseUnreachable(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08'))) return true;
-  }
-  return false;
-}
