@@ -58,25 +58,21 @@ export interface DbOptions {
 const ping = (db: Database) => db.transaction(async (tx) => void (await tx.execute(sql`select 1`)));
 
 export function createDb(url: string, options: DbOptions = {}): PostgresDbHandle {
-  const client = postgres(url, {
-    max: options.max ?? 10,
-    connect_timeout: options.connectTimeoutSeconds ?? 5,
-    idle_timeout: 60,
-    onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'whatisup' },
-  });
+  const applicationName = options.applicationName ?? 'whatisup';
+  const connect = (max: number, name: string) =>
+    postgres(url, {
+      max,
+      connect_timeout: options.connectTimeoutSeconds ?? 5,
+      idle_timeout: 60,
+      onnotice: () => {},
+      connection: { application_name: name },
+    });
+  const client = connect(options.max ?? 10, applicationName);
   const db = drizzlePostgres(client, { schema }) as unknown as Database;
   // Readiness checks and the gateway's database breaker probe on a connection of their own: behind a busy
   // pool a probe would wait in the pool's queue, and a saturated pool would look like an outage.
   let probeClient: postgres.Sql | undefined;
-  const probe = () =>
-    (probeClient ??= postgres(url, {
-      max: 1,
-      connect_timeout: options.connectTimeoutSeconds ?? 5,
-      idle_timeout: 60,
-      onnotice: () => {},
-      connection: { application_name: `${options.applicationName ?? 'whatisup'}-probe` },
-    }));
+  const probe = () => (probeClient ??= connect(1, `${applicationName}-probe`));
   return {
     kind: 'postgres',
     db,
