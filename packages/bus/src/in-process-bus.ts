@@ -44,6 +44,10 @@ const encoder = new TextEncoder();
 
 type Subscriber = { pattern: string; handler: (message: BusMessage) => void };
 
+/** The database holding the event log did not answer: to callers, the bus is unavailable. */
+const logUnreachable = (cause: unknown) =>
+  new BusUnavailableError('the event log (database) is unreachable', { cause });
+
 /** Creates the bus; nothing is read until a consumer or feed starts. */
 export async function createInProcessBus(options: InProcessBusOptions): Promise<InProcessBus> {
   const bus = new InProcessBus(options);
@@ -99,7 +103,7 @@ export class InProcessBus implements Bus {
     try {
       await this.#db.select({ seq: busEvents.seq }).from(busEvents).limit(1);
     } catch (error) {
-      throw new BusUnavailableError('the event log (database) is unreachable', { cause: error });
+      throw logUnreachable(error);
     }
   }
 
@@ -207,7 +211,7 @@ export class InProcessBus implements Bus {
           resolve({ seq, duplicate: !fresh.delete(event.id) });
         }
       } catch (error) {
-        const failure = new BusUnavailableError('the event log (database) is unreachable', { cause: error });
+        const failure = logUnreachable(error);
         for (const { reject } of batch) reject(failure);
       }
     }
@@ -266,7 +270,7 @@ export class InProcessBus implements Bus {
     try {
       cursor = await this.#feedCursor(start);
     } catch (error) {
-      throw new BusUnavailableError('the event log (database) is unreachable', { cause: error });
+      throw logUnreachable(error);
     }
     const feed = new CustomerFeed(this.#db, customerId, cursor, this.#wakers, () => this.#feeds.delete(feed));
     this.#feeds.add(feed);
