@@ -173,10 +173,10 @@ export class InstanceSession {
     };
   }
 
-  /** Opens the auth-state (an unreadable one stops here, visibly) and connects. */
   /** Settles once start() has opened the auth-state (or found it unreadable): commands wait for it. */
   #opened: Promise<void> | undefined;
 
+  /** Opens the auth-state (an unreadable one stops here, visibly) and connects. */
   start(): Promise<void> {
     const starting = this.#start();
     this.#opened = starting.then(
