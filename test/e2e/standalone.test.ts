@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { verifyWebhook } from '@whatisup/sdk';
 import { type Simulator, startSimulator } from '@whatisup/wa-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiInit, apiFetch } from './system.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OWNER = '4917100000001';
@@ -106,16 +107,7 @@ async function stopProduct(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
 }
 
 let apiKey = '';
-const api = (path: string, init: RequestInit & { json?: unknown } = {}) => {
-  const headers = new Headers(init.headers);
-  headers.set('Authorization', `Bearer ${apiKey}`);
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers.set('Content-Type', 'application/json');
-    body = JSON.stringify(init.json);
-  }
-  return fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers, body });
-};
+const api = (path: string, init: ApiInit = {}) => apiFetch(`http://127.0.0.1:${port}`, apiKey, path, init);
 
 beforeAll(async () => {
   sim = await startSimulator({ deliveredReceiptDelayMs: 50, readReceiptDelayMs: 50 });

@@ -18,6 +18,21 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** fetch's init, plus `json`: a body sent as JSON with its Content-Type. */
+export type ApiInit = RequestInit & { json?: unknown };
+
+/** One API call with a customer's key (Bearer) to the gateway at `base`. */
+export function apiFetch(base: string, apiKey: string, path: string, init: ApiInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set('Authorization', `Bearer ${apiKey}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('Content-Type', 'application/json');
+    body = JSON.stringify(init.json);
+  }
+  return fetch(`${base}${path}`, { ...init, headers, body });
+}
+
 export interface ReceivedWebhook {
   /** The receiver path it was POSTed to (`/hooks` for `receiverUrl`). */
   path: string;
@@ -280,16 +295,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     customer_id: string;
   };
 
-  const api = (path: string, init: RequestInit & { json?: unknown } = {}) => {
-    const headers = new Headers(init.headers);
-    headers.set('Authorization', `Bearer ${apiKey}`);
-    let body = init.body;
-    if (init.json !== undefined) {
-      headers.set('Content-Type', 'application/json');
-      body = JSON.stringify(init.json);
-    }
-    return fetch(`${gateway.url}${path}`, { ...init, headers, body });
-  };
+  const api = (path: string, init: ApiInit = {}) => apiFetch(gateway.url, apiKey, path, init);
 
   return {
     sim,

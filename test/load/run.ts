@@ -16,7 +16,7 @@ import { waMessageIdFor } from '@whatisup/contracts';
 import { verifyWebhook } from '@whatisup/sdk';
 import type { SimEvent } from '@whatisup/wa-sim';
 import { formatNumber, loadAverage, pass, percentile, silenceLibsignalChatter } from '../bench/report.ts';
-import { type System, startSystem } from '../e2e/system.ts';
+import { type ApiInit, apiFetch, type System, startSystem } from '../e2e/system.ts';
 
 /**
  * What "no growth after warm-up" means here. V8 lets the heap grow until a major GC and then gives memory
@@ -106,24 +106,12 @@ async function call(
   customer: Customer,
   label: string,
   path: string,
-  init: RequestInit & { json?: unknown } = {},
+  init: ApiInit = {},
 ): Promise<Response | undefined> {
   const base = system.gatewayUrls[gatewayTurn++ % system.gatewayUrls.length]!;
-  const headers = new Headers(init.headers);
-  headers.set('Authorization', `Bearer ${customer.apiKey}`);
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers.set('Content-Type', 'application/json');
-    body = JSON.stringify(init.json);
-  }
   const started = Date.now();
   try {
-    const res = await fetch(`${base}${path}`, {
-      ...init,
-      headers,
-      body,
-      signal: AbortSignal.timeout(30_000),
-    });
+    const res = await apiFetch(base, customer.apiKey, path, { ...init, signal: AbortSignal.timeout(30_000) });
     if (measured(started)) {
       const list = apiLatency.get(label) ?? [];
       list.push(Date.now() - started);
