@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/index.ts';
 import { trustSimulator } from '../src/trust.ts';
 import { BaileysClient, memoryAuthState } from './baileys-client.ts';
+import { controlCall } from './control-call.ts';
 
 let sim: Simulator;
 
@@ -15,18 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field in each test
-type Json = any;
-
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const res = await fetch(`${sim.controlUrl}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  return { status: res.status, json: await res.json() };
-}
+const call = (method: string, path: string, body?: unknown) => controlCall(sim, method, path, body);
 
 describe('control API over HTTP', () => {
   it('drives pairing, messaging both ways, switches and kicks', async () => {
